@@ -1,0 +1,48 @@
+# Every target works on a fresh machine with only Python >= 3.11: the venv and pinned dependencies come first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ARGS ?=
+
+.PHONY: install serve test lint typecheck unit bench docs check-docs clean
+
+$(STAMP): pyproject.toml requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/klingsim serve --host $(HOST) --port $(PORT) $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check simulator contracts tests benchmarks
+	$(BIN)/ruff format --check simulator contracts tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check-docs: $(STAMP)
+	$(BIN)/python -m klingsim.cli inferred --check docs/inferred.md
+
+docs: $(STAMP)
+	$(BIN)/python -m klingsim.cli inferred > docs/inferred.md
+
+unit: $(STAMP)
+	CI=$${CI:-true} $(BIN)/python -m pytest -q -n 2
+
+test: lint typecheck check-docs unit
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_roundtrip.py
+	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/bench_media.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build

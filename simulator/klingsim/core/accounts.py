@@ -1,0 +1,28 @@
+"""API keys, the accounts they belong to, and their provisioning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class KeyRegistry:
+    """Which keys exist per provider and the account each belongs to (a key is its own account by default;
+    EmpirioLabs keys of one account share its balance and rate limit)."""
+
+    strict: bool = False
+    _accounts: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def account_of(self, provider: str, key: str) -> str | None:
+        return self._accounts.get((provider, key))
+
+    def add(self, provider: str, key: str, account: str | None = None) -> str:
+        account = account or key
+        self._accounts[(provider, key)] = account
+        return account
+
+    def keys(self, provider: str) -> list[str]:
+        return [k for (p, k) in self._accounts if p == provider]
+
+    def reset(self) -> None:
+        self._accounts.clear()

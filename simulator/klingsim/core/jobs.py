@@ -1,0 +1,177 @@
+"""The job engine: jobs move through their lifecycle by clock time, never by how often they are polled.
+
+Each job's queue and render durations are drawn from the provider's RenderTime with a seeded generator when
+it is created; `tick()` applies, in time order, every transition that is due on the clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from klingsim.core.clock import Clock
+from klingsim.spec import TERMINAL_PHASES, Lifecycle, Phase, Plan
+
+
+@dataclass(slots=True)
+class Job:
+    id: str
+    provider: str
+    account: str
+    variant: str
+    request: dict[str, Any]
+    plan: Plan
+    cost: Decimal
+    created_at: float
+    run_at: float
+    finish_at: float
+    phase: Phase = Phase.QUEUED
+    history: list[tuple[float, Phase]] = field(default_factory=list)
+    started_at: float | None = None
+    finished_at: float | None = None
+    planned_failure: tuple[str, str] | None = None
+    error: tuple[str, str] | None = None
+    stuck: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in TERMINAL_PHASES
+
+    def progress(self, now: float) -> float:
+        """Fraction of the render done, judged on the clock (0 while queued, 1 once succeeded)."""
+        if self.phase is Phase.SUCCEEDED:
+            return 1.0
+        if self.phase is not Phase.RUNNING or self.started_at is None:
+            return 0.0
+        span = max(self.finish_at - self.started_at, 1e-9)
+        return min(max((now - self.started_at) / span, 0.0), 0.99)
+
+
+Listener = Callable[[Job, Phase], None]
+
+
+def draw(rng: random.Random, bounds: tuple[float, float]) -> float:
+    low, high = bounds
+    return low if high <= low else rng.uniform(low, high)
+
+
+class JobEngine:
+    """Holds the jobs of every provider; finished jobs beyond `max_finished` are evicted oldest first."""
+
+    def __init__(self, clock: Clock, seed: int = 0, max_finished: int = 100_000) -> None:
+        self.clock = clock
+        self._rng = random.Random(f"jobs:{seed}")
+        self._jobs: dict[tuple[str, str], Job] = {}
+        self._finished: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._due: list[tuple[float, int, str, str, Phase]] = []
+        self._seq = 0
+        self._lock = threading.RLock()
+        self.max_finished = max_finished
+        self.listeners: list[Listener] = []
+
+    def schedule(self, lifecycle: Lifecycle, request: dict[str, Any], output_seconds: float) -> tuple[float, float]:
+        """Seconds from now until the job runs, and its render time, drawn from the provider's ranges."""
+        render = lifecycle.render
+        with self._lock:
+            queued = draw(self._rng, render.queued)
+            work = draw(self._rng, render.base) + output_seconds * draw(self._rng, render.per_output_second)
+        for match, factor in render.factors:
+            if all(request.get(k) == v for k, v in match.items()):
+                work *= factor
+                break
+        return queued, work
+
+    def add(self, job: Job) -> Job:
+        with self._lock:
+            job.history.append((job.created_at, Phase.QUEUED))
+            self._jobs[(job.provider, job.id)] = job
+            self._push(job.run_at, job, Phase.RUNNING)
+        return job
+
+    def _push(self, at: float, job: Job, phase: Phase) -> None:
+        self._seq += 1
+        heapq.heappush(self._due, (at, self._seq, job.provider, job.id, phase))
+
+    def get(self, provider: str, job_id: str) -> Job | None:
+        return self._jobs.get((provider, job_id))
+
+    def jobs(self) -> Iterator[Job]:
+        return iter(list(self._jobs.values()))
+
+    def tick(self) -> int:
+        """Apply every transition due by now, in time order; returns how many were applied."""
+        now = self.clock.now()
+        applied = 0
+        while self._due and self._due[0][0] <= now:
+            with self._lock:
+                if not self._due or self._due[0][0] > now:
+                    break
+                at, _, provider, job_id, phase = heapq.heappop(self._due)
+                job = self._jobs.get((provider, job_id))
+                if job is None or job.stuck or job.terminal:
+                    continue
+                if phase is Phase.RUNNING and job.phase is Phase.QUEUED:
+                    job.started_at = at
+                    self._move(job, Phase.RUNNING, at)
+                    self._push(job.finish_at, job, Phase.SUCCEEDED)
+                elif phase is Phase.SUCCEEDED and job.phase is Phase.RUNNING:
+                    final = Phase.FAILED if job.planned_failure else Phase.SUCCEEDED
+                    job.error = job.planned_failure
+                    self._move(job, final, at)
+                else:
+                    continue
+                applied += 1
+        return applied
+
+    def _move(self, job: Job, phase: Phase, at: float) -> None:
+        job.phase = phase
+        job.history.append((at, phase))
+        if phase in TERMINAL_PHASES:
+            job.finished_at = at
+            self._finished[(job.provider, job.id)] = None
+        for listener in self.listeners:
+            listener(job, phase)
+        self._evict()
+
+    def finish(self, job: Job, error: tuple[str, str] | None) -> bool:
+        """End a job now (forced outcome, or a synchronous wait); False if it had already ended."""
+        with self._lock:
+            if job.terminal:
+                return False
+            now = self.clock.now()
+            if job.phase is Phase.QUEUED and error is None:
+                job.started_at = now
+                self._move(job, Phase.RUNNING, now)
+            job.error = error
+            job.stuck = False
+            self._move(job, Phase.FAILED if error else Phase.SUCCEEDED, now)
+            return True
+
+    def _evict(self) -> None:
+        while len(self._finished) > self.max_finished:
+            key, _ = self._finished.popitem(last=False)
+            self._jobs.pop(key, None)
+
+    def restore(self, job: Job) -> None:
+        """Put a persisted job back, rescheduling what it still has to do."""
+        with self._lock:
+            self._jobs[(job.provider, job.id)] = job
+            if job.terminal:
+                self._finished[(job.provider, job.id)] = None
+            elif job.phase is Phase.QUEUED:
+                self._push(job.run_at, job, Phase.RUNNING)
+            else:
+                self._push(job.finish_at, job, Phase.SUCCEEDED)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._jobs.clear()
+            self._finished.clear()
+            self._due.clear()

@@ -1,0 +1,185 @@
+"""An append-only credit ledger per provider and account: the balance is the sum of the entries.
+
+Holds reserve money for a job (captured on success, released on failure); charges debit it at once (and
+refunds return it). No entry may take the balance below zero, and each job settles at most once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class EntryKind(StrEnum):
+    TOPUP = "topup"
+    ADJUST = "adjust"
+    HOLD = "hold"
+    CAPTURE = "capture"
+    RELEASE = "release"
+    CHARGE = "charge"
+    REFUND = "refund"
+
+
+# How each kind moves the spendable balance; CAPTURE only turns a hold into spending.
+_SIGN = {
+    EntryKind.TOPUP: 1,
+    EntryKind.ADJUST: 1,
+    EntryKind.HOLD: -1,
+    EntryKind.CAPTURE: 0,
+    EntryKind.RELEASE: 1,
+    EntryKind.CHARGE: -1,
+    EntryKind.REFUND: 1,
+}
+
+
+class InsufficientFunds(Exception):
+    def __init__(self, balance: Decimal, needed: Decimal) -> None:
+        super().__init__(f"balance {balance} is less than the price {needed}")
+        self.balance = balance
+        self.needed = needed
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    seq: int
+    at: float
+    provider: str
+    account: str
+    kind: EntryKind
+    amount: Decimal
+    job_id: str | None
+    balance_after: Decimal
+
+    @property
+    def delta(self) -> Decimal:
+        return self.amount * _SIGN[self.kind]
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = str(self.kind)
+        data["amount"] = float(self.amount)
+        data["balance_after"] = float(self.balance_after)
+        return data
+
+
+@dataclass(slots=True)
+class _Account:
+    balance: Decimal
+    entries: list[LedgerEntry]
+
+
+class Ledger:
+    def __init__(self, on_append: Callable[[LedgerEntry], None] | None = None) -> None:
+        self._accounts: dict[tuple[str, str], _Account] = {}
+        self._open: dict[tuple[str, str], LedgerEntry] = {}  # (provider, job) -> its unsettled hold or charge
+        self._seq = 0
+        self._lock = threading.RLock()
+        self._on_append = on_append
+
+    def exists(self, provider: str, account: str) -> bool:
+        return (provider, account) in self._accounts
+
+    def balance(self, provider: str, account: str) -> Decimal:
+        acct = self._accounts.get((provider, account))
+        return acct.balance if acct else Decimal(0)
+
+    def entries(self, provider: str, account: str) -> tuple[LedgerEntry, ...]:
+        acct = self._accounts.get((provider, account))
+        return tuple(acct.entries) if acct else ()
+
+    def job_entries(self, provider: str, job_id: str) -> tuple[LedgerEntry, ...]:
+        return tuple(e for a in self._accounts.values() for e in a.entries if e.job_id == job_id and e.provider == provider)
+
+    def spent(self, provider: str, account: str) -> Decimal:
+        """Money that left the balance for good: charges and captured holds, less refunds."""
+        total = Decimal(0)
+        for e in self.entries(provider, account):
+            if e.kind in (EntryKind.CHARGE, EntryKind.CAPTURE):
+                total += e.amount
+            elif e.kind is EntryKind.REFUND:
+                total -= e.amount
+        return total
+
+    def _append(self, provider: str, account: str, kind: EntryKind, amount: Decimal, at: float, job_id: str | None) -> LedgerEntry:
+        acct = self._accounts.setdefault((provider, account), _Account(Decimal(0), []))
+        new_balance = acct.balance + amount * _SIGN[kind]
+        if new_balance < 0:
+            raise InsufficientFunds(acct.balance, amount)
+        self._seq += 1
+        entry = LedgerEntry(self._seq, at, provider, account, kind, amount, job_id, new_balance)
+        acct.entries.append(entry)
+        acct.balance = new_balance
+        if self._on_append is not None:
+            self._on_append(entry)
+        return entry
+
+    def set_balance(self, provider: str, account: str, amount: Decimal, at: float) -> LedgerEntry:
+        """Create the account or move its balance to `amount` with one top-up or adjustment entry."""
+        if amount < 0:
+            raise ValueError("a balance is never negative")
+        with self._lock:
+            current = self.balance(provider, account)
+            kind = EntryKind.TOPUP if (provider, account) not in self._accounts else EntryKind.ADJUST
+            return self._append(provider, account, kind, amount - current, at, None)
+
+    def debit(self, provider: str, account: str, job_id: str, amount: Decimal, at: float, hold: bool) -> LedgerEntry:
+        """Reserve (hold) or charge a job's price; raises InsufficientFunds and writes nothing if it can't."""
+        with self._lock:
+            entry = self._append(provider, account, EntryKind.HOLD if hold else EntryKind.CHARGE, amount, at, job_id)
+            self._open[(provider, job_id)] = entry
+            return entry
+
+    def settle(self, provider: str, job_id: str, succeeded: bool, refund_on_failure: bool, at: float) -> LedgerEntry | None:
+        """Close a job's debit once: capture or release a hold; keep or refund a charge."""
+        with self._lock:
+            debit = self._open.pop((provider, job_id), None)
+            if debit is None:
+                return None
+            if debit.kind is EntryKind.HOLD:
+                kind = EntryKind.CAPTURE if succeeded else EntryKind.RELEASE
+            elif not succeeded and refund_on_failure:
+                kind = EntryKind.REFUND
+            else:
+                return None
+            return self._append(provider, debit.account, kind, debit.amount, at, job_id)
+
+    def restore(self, entries: Iterable[LedgerEntry]) -> None:
+        """Rebuild state from persisted entries (in sequence order)."""
+        with self._lock:
+            for e in entries:
+                acct = self._accounts.setdefault((e.provider, e.account), _Account(Decimal(0), []))
+                acct.entries.append(e)
+                acct.balance = e.balance_after
+                self._seq = max(self._seq, e.seq)
+                key = (e.provider, e.job_id or "")
+                if e.kind in (EntryKind.HOLD, EntryKind.CHARGE):
+                    self._open[key] = e
+                elif e.kind in (EntryKind.CAPTURE, EntryKind.RELEASE, EntryKind.REFUND):
+                    self._open.pop(key, None)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._accounts.clear()
+            self._open.clear()
+
+    def inconsistencies(self) -> list[str]:
+        """What breaks the ledger's invariants (empty when consistent)."""
+        problems: list[str] = []
+        for (provider, account), acct in self._accounts.items():
+            running = Decimal(0)
+            settled: set[str] = set()
+            for e in acct.entries:
+                running += e.delta
+                if running != e.balance_after or running < 0:
+                    problems.append(f"{provider}/{account}: entry {e.seq} balance {e.balance_after} != {running}")
+                if e.kind in (EntryKind.CAPTURE, EntryKind.RELEASE, EntryKind.REFUND) and e.job_id:
+                    if e.job_id in settled:
+                        problems.append(f"{provider}/{account}: job {e.job_id} settled twice")
+                    settled.add(e.job_id)
+            if running != acct.balance:
+                problems.append(f"{provider}/{account}: balance {acct.balance} != sum of entries {running}")
+        return problems

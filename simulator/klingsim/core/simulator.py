@@ -1,0 +1,358 @@
+"""The simulator: every provider's endpoints, answered from its spec, on one clock, ledger and job engine.
+
+This is the whole behaviour; the server module only converts HTTP to `Request` and `Response` values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from klingsim.core.accounts import KeyRegistry
+from klingsim.core.clock import Clock, VirtualClock, to_datetime
+from klingsim.core.http import MAX_BODY_BYTES, Request, Response
+from klingsim.core.ids import IdGenerator
+from klingsim.core.jobs import Job, JobEngine
+from klingsim.core.ledger import InsufficientFunds, Ledger
+from klingsim.core.routing import Router
+from klingsim.core.signing import OUTPUTS_PREFIX, OutputRef, UrlSigner
+from klingsim.core.validation import validate
+from klingsim.spec import (
+    AccountView,
+    Action,
+    Endpoint,
+    ErrorRole,
+    JobView,
+    Phase,
+    ProviderSpec,
+    Settlement,
+    Variant,
+    Violation,
+    fill_envelope,
+)
+
+# A prompt containing this marker makes its job fail after it runs, like a payment simulator's test cards.
+FAIL_MARKER = re.compile(r"\[klingsim:fail=([A-Za-z0-9_.-]+)\]")
+_FILE_PATH = re.compile(rf"^{OUTPUTS_PREFIX}/(?P<provider>[\w-]+)/(?P<job>[\w.-]+)/(?P<index>\d+)\.mp4$")
+
+Gate = Callable[["Simulator", "Runtime", Endpoint, Request, str], Response | None]
+
+
+class Runtime:
+    """One provider as configured for this simulator: its spec (with settings applied) and its router."""
+
+    def __init__(self, spec: ProviderSpec) -> None:
+        self.spec = spec
+        self.router = Router(spec)
+        self.settings = spec.setting_values()
+        self.url_lifetime = int(self.settings.get("output_url_lifetime_seconds", spec.urls.lifetime_seconds))
+        self.id_shape = re.compile(spec.ids.pattern)
+        self.id_malformed_error = str(self.settings.get("malformed_id_error", ""))
+        self.default_balance = Decimal(str(self.settings.get("default_balance", spec.prices.default_balance)))
+        self.refund_failed = bool(self.settings.get("refund_failed_jobs", spec.prices.refund_on_failure))
+
+
+class Simulator:
+    def __init__(
+        self,
+        specs: Iterable[ProviderSpec],
+        clock: Clock | None = None,
+        *,
+        seed: int = 0,
+        strict_keys: bool = False,
+        secret: bytes | None = None,
+        max_finished_jobs: int = 100_000,
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else VirtualClock()
+        self.seed = seed
+        self.runtimes = {spec.id: Runtime(spec) for spec in specs}
+        self.keys = KeyRegistry(strict=strict_keys)
+        self.ledger = Ledger()
+        self.engine = JobEngine(self.clock, seed=seed, max_finished=max_finished_jobs)
+        self.engine.listeners.append(self._settle)
+        self.ids = IdGenerator(seed)
+        self.signer = UrlSigner(secret if secret is not None else secrets.token_bytes(32))
+        self.gates: list[Gate] = []
+        self._media: Any = None
+
+    # ----------------------------------------------------------------- provider requests
+    def handle(self, provider_id: str, req: Request) -> Response:
+        rt = self.runtimes[provider_id]
+        self.engine.tick()
+        match = rt.router.match(req.method, req.path)
+        if match is None:
+            return self.error(rt, rt.spec.roles[ErrorRole.ROUTE_NOT_FOUND], f"No route for {req.method} {req.path}")
+        if match.endpoint is None:
+            allow = ", ".join(match.allowed)
+            return self.error(
+                rt,
+                rt.spec.roles[ErrorRole.METHOD_NOT_ALLOWED],
+                f"Method {req.method} is not allowed on {req.path}; allowed: {allow}",
+                headers=(("allow", allow),),
+            )
+        endpoint = match.endpoint
+        try:
+            account = self._authenticate(rt, req)
+            for gate in self.gates:
+                answer = gate(self, rt, endpoint, req, account)
+                if answer is not None:
+                    return answer
+            if endpoint.action is Action.CREATE:
+                return self._create(rt, endpoint, req, account)
+            if endpoint.action is Action.STATUS:
+                job_id = match.path_params.get(endpoint.id_param) if endpoint.id_in == "path" else req.query.get(endpoint.id_param)
+                return self._status(rt, req, account, job_id)
+            return self._account_action(rt, endpoint, req, account)
+        except Violation as violation:
+            return self.error(rt, violation.code, violation.message, violation.param)
+
+    def _authenticate(self, rt: Runtime, req: Request) -> str:
+        spec = rt.spec
+        key: str | None = None
+        header = req.headers.get("authorization")
+        if header is not None:
+            scheme, _, token = header.strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Violation(spec.roles[ErrorRole.INVALID_KEY], "Authorization must be 'Bearer <api key>'")
+            key = token.strip()
+        else:
+            key = next((req.headers[h] for h in spec.auth.also_headers if req.headers.get(h)), None)
+        if key is None:
+            raise Violation(spec.roles[ErrorRole.MISSING_KEY])
+        account = self.keys.account_of(spec.id, key)
+        if account is not None:
+            return account
+        if self.keys.strict or not spec.auth.valid_format(key):
+            raise Violation(spec.roles[ErrorRole.INVALID_KEY])
+        account = self.keys.add(spec.id, key)
+        if not self.ledger.exists(spec.id, account):
+            self.ledger.set_balance(spec.id, account, rt.default_balance, self.clock.now())
+        return account
+
+    def _parse_body(self, rt: Runtime, req: Request) -> dict[str, Any]:
+        roles = rt.spec.roles
+        if req.truncated or len(req.body) > MAX_BODY_BYTES:
+            raise Violation(roles[ErrorRole.BODY_TOO_LARGE], f"Request body is larger than {MAX_BODY_BYTES} bytes")
+        ctype = req.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+            raise Violation(roles[ErrorRole.MALFORMED_BODY], f"Content-Type must be application/json, not {ctype}")
+        if not req.body.strip():
+            raise Violation(roles[ErrorRole.MALFORMED_BODY], "Request body is empty; a JSON object is required")
+        try:
+            body = json.loads(req.body)
+        except (ValueError, RecursionError):
+            raise Violation(roles[ErrorRole.MALFORMED_BODY], "Request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise Violation(roles[ErrorRole.MALFORMED_BODY], "Request body must be a JSON object")
+        return body
+
+    def _variant(self, rt: Runtime, endpoint: Endpoint, body: dict[str, Any]) -> Variant:
+        assert endpoint.body is not None
+        spec_body = endpoint.body
+        if not spec_body.discriminator:
+            return spec_body.variants[0]
+        field = spec_body.discriminator
+        name = body.get(field)
+        if name is None:
+            first = spec_body.variants[0].param(field)
+            if first is not None and first.has_default:
+                name = first.default
+            else:
+                raise Violation(rt.spec.roles[ErrorRole.VALIDATION], f"{field} is required", param=field)
+        variant = spec_body.variant(name) if isinstance(name, str) else None
+        if variant is None:
+            code = spec_body.unknown_variant_error or rt.spec.roles[ErrorRole.VALIDATION]
+            raise Violation(code, f"Unknown {field}: {name!r}", param=field)
+        return variant
+
+    def _create(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
+        spec = rt.spec
+        body = self._parse_body(rt, req)
+        if spec.hooks.normalize is not None:
+            body = spec.hooks.normalize(body)
+        variant = self._variant(rt, endpoint, body)
+        request = validate(variant, body, spec.roles[ErrorRole.VALIDATION])
+        plan = spec.hooks.plan(variant.name, request, rt.settings)
+        price = spec.prices.price(plan.price_key, plan.billed_seconds)
+        now = self.clock.now()
+        job_id = self._new_id(rt, plan.id_family, now)
+        hold = spec.prices.settlement is Settlement.HOLD_THEN_CAPTURE
+        try:
+            self.ledger.debit(spec.id, account, job_id, price, now, hold=hold)
+        except InsufficientFunds as short:
+            raise Violation(
+                spec.roles[ErrorRole.INSUFFICIENT_FUNDS],
+                f"{spec.error(spec.roles[ErrorRole.INSUFFICIENT_FUNDS]).message}: this request costs "
+                f"{price} {spec.prices.unit}, the balance is {short.balance}",
+            ) from None
+        queued, work = self.engine.schedule(spec.lifecycle, request, plan.output.seconds)
+        job = Job(
+            id=job_id, provider=spec.id, account=account, variant=variant.name, request=request, plan=plan,
+            cost=price, created_at=now, run_at=now + queued, finish_at=now + queued + work,
+        )
+        prompt = request.get("prompt")
+        marker = FAIL_MARKER.search(prompt) if isinstance(prompt, str) else None
+        if marker is not None:
+            job.planned_failure = (marker.group(1), "Generation failed (requested by a klingsim prompt marker)")
+        self.engine.add(job)
+        self.engine.tick()
+        return Response(endpoint.success_status, spec.hooks.render_created(self.view(rt, job, req.origin)))
+
+    def _new_id(self, rt: Runtime, family: str, now: float) -> str:
+        template = rt.spec.ids.templates[family]
+        while True:
+            job_id = self.ids.make(template, now)
+            if self.engine.get(rt.spec.id, job_id) is None:
+                return job_id
+
+    def _status(self, rt: Runtime, req: Request, account: str, job_id: str | None) -> Response:
+        spec = rt.spec
+        endpoint = spec.endpoint(Action.STATUS)
+        if not job_id:
+            raise Violation(spec.roles[ErrorRole.VALIDATION], f"{endpoint.id_param} is required", param=endpoint.id_param)
+        job = self.find_job(rt, job_id, account)
+        return Response(200, spec.hooks.render_job(self.view(rt, job, req.origin)))
+
+    def find_job(self, rt: Runtime, job_id: str, account: str | None) -> Job:
+        """The job, if it exists and belongs to `account` (None: any); otherwise the provider's not-found."""
+        spec = rt.spec
+        if rt.id_shape.fullmatch(job_id) is None and rt.id_malformed_error:
+            raise Violation(rt.id_malformed_error, f"Invalid task id: {job_id}", param="task_id")
+        job = self.engine.get(spec.id, job_id)
+        if job is None or (account is not None and job.account != account):
+            raise Violation(spec.roles[ErrorRole.NOT_FOUND], f"task {job_id} does not exist")
+        return job
+
+    def _account_action(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
+        hooks = rt.spec.hooks
+        if endpoint.action is Action.MODELS and hooks.render_models is not None:
+            return Response(200, hooks.render_models())
+        view = self.account_view(rt.spec.id, account)
+        if endpoint.action is Action.BALANCE and hooks.render_balance is not None:
+            return Response(200, hooks.render_balance(view))
+        if endpoint.action is Action.USAGE and hooks.render_usage is not None:
+            return Response(200, hooks.render_usage(view, req.query))
+        return self.error(rt, rt.spec.roles[ErrorRole.ROUTE_NOT_FOUND], f"No route for {req.method} {req.path}")
+
+    # ----------------------------------------------------------------- views and errors
+    def view(self, rt: Runtime, job: Job, origin: str) -> JobView:
+        now = self.clock.now()
+        outputs: tuple[str, ...] = ()
+        if job.phase is Phase.SUCCEEDED and job.finished_at is not None:
+            expires = int(job.finished_at + rt.url_lifetime)
+            outputs = tuple(
+                origin + self.signer.path(OutputRef(rt.spec.id, job.id, i, expires)) for i in range(job.plan.output.count)
+            )
+        return JobView(
+            id=job.id,
+            variant=job.variant,
+            phase=job.phase,
+            status=rt.spec.lifecycle.word(job.phase),
+            progress=job.progress(now),
+            created_at=to_datetime(job.created_at),
+            started_at=to_datetime(job.started_at) if job.started_at is not None else None,
+            finished_at=to_datetime(job.finished_at) if job.finished_at is not None else None,
+            request=job.request,
+            outputs=outputs,
+            cost=job.cost,
+            plan=job.plan,
+            error_code=job.error[0] if job.error else None,
+            error_message=job.error[1] if job.error else None,
+            settings=rt.settings,
+        )
+
+    def account_view(self, provider: str, account: str) -> AccountView:
+        rt = self.runtimes[provider]
+        return AccountView(
+            provider=provider,
+            key=account,
+            balance=self.ledger.balance(provider, account),
+            spent=self.ledger.spent(provider, account),
+            entries=tuple(e.as_json() for e in self.ledger.entries(provider, account)),
+            settings=rt.settings,
+        )
+
+    def error(
+        self,
+        rt: Runtime,
+        code: str,
+        message: str | None = None,
+        param: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> Response:
+        """An error in the provider's own envelope and status."""
+        err = rt.spec.error(code)
+        text = err.message if not message else (message if message.startswith(err.message) else f"{err.message}: {message}")
+        template = err.envelope if err.envelope is not None else rt.spec.envelope.template
+        body = fill_envelope(template, err, text, param, rt.spec.envelope.optional)
+        if err.retry_after is not None and not any(h[0] == "retry-after" for h in headers):
+            headers = (*headers, ("retry-after", str(err.retry_after)))
+        return Response(err.status, body, headers)
+
+    # ----------------------------------------------------------------- engine events
+    def _settle(self, job: Job, phase: Phase) -> None:
+        if phase not in (Phase.SUCCEEDED, Phase.FAILED):
+            return
+        rt = self.runtimes[job.provider]
+        at = job.history[-1][0]
+        self.ledger.settle(job.provider, job.id, phase is Phase.SUCCEEDED, rt.refund_failed, at)
+
+    # ----------------------------------------------------------------- output files
+    def download(self, req: Request) -> Response:
+        """Serve an output file: signature first (403 whatever the clock says), then expiry, then bytes."""
+        found = _FILE_PATH.match(req.path)
+        rt = self.runtimes.get(found.group("provider")) if found else None
+        if found is None or rt is None:
+            return Response(404, {"code": "not_found", "message": "No such file"})
+        expires_raw, signature = req.query.get("expires", ""), req.query.get("signature", "")
+        if not expires_raw.isdigit() or not signature:
+            return Response(403, {"code": "signature_invalid", "message": "The URL is not signed"})
+        ref = OutputRef(rt.spec.id, found.group("job"), int(found.group("index")), int(expires_raw))
+        if not self.signer.verify(ref, signature):
+            return Response(403, {"code": "signature_invalid", "message": "The URL signature does not match"})
+        if self.clock.now() > ref.expires:
+            policy = rt.spec.urls
+            return Response(policy.expired_status, dict(policy.expired_body or {"code": "output_expired"}))
+        job = self.engine.get(rt.spec.id, ref.job_id)
+        if job is None or ref.index >= job.plan.output.count:
+            return Response(404, {"code": "not_found", "message": "No such file"})
+        if req.method not in ("GET", "HEAD"):
+            return Response(405, {"code": "method_not_allowed", "message": "Use GET or HEAD"}, (("allow", "GET, HEAD"),))
+        return self._serve_media(job, req)
+
+    def _serve_media(self, job: Job, req: Request) -> Response:
+        from klingsim.core import media
+
+        if self._media is None:
+            self._media = media.MediaCache()
+        out = job.plan.output
+        width, height = media.frame_size(out.aspect_ratio, out.lines)
+        file = self._media.get(media.MediaSpec(width, height, float(out.seconds), out.audio))
+        answer = media.serve_media(
+            req.method, file, req.headers.get("range"), req.headers.get("if-none-match"), req.headers.get("if-range")
+        )
+        return Response(answer.status, answer.body, answer.headers, content_type="")
+
+    # ----------------------------------------------------------------- control
+    def advance(self, seconds: float) -> float:
+        if not isinstance(self.clock, VirtualClock):
+            raise TypeError("only a virtual clock can be advanced")
+        now = self.clock.advance(seconds)
+        self.engine.tick()
+        return now
+
+    def set_balance(self, provider: str, key: str, amount: Decimal) -> None:
+        account = self.keys.account_of(provider, key) or self.keys.add(provider, key)
+        self.ledger.set_balance(provider, account, amount, self.clock.now())
+
+    def reset(self) -> None:
+        self.engine.reset()
+        self.ledger.reset()
+        self.keys.reset()
+
+    def settings(self) -> Mapping[str, Mapping[str, Any]]:
+        return {pid: rt.settings for pid, rt in self.runtimes.items()}

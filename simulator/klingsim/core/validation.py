@@ -1,0 +1,116 @@
+"""Validate a JSON body against a spec variant: strict on documented types, defaults applied."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from klingsim.spec import ForbiddenWhen, Param, ParamType, RequiredWhen, Variant, Violation
+
+_JSON_TYPE = {
+    ParamType.STRING: "a string",
+    ParamType.INTEGER: "an integer",
+    ParamType.NUMBER: "a number",
+    ParamType.BOOLEAN: "a boolean",
+    ParamType.ARRAY: "an array",
+    ParamType.OBJECT: "an object",
+}
+
+
+def _fail(param: Param, path: str, detail: str, generic: str) -> Violation:
+    return Violation(param.error or generic, f"{path} {detail}", param=path)
+
+
+def _number(value: Any, param: Param, path: str, generic: str) -> int | float:
+    if isinstance(value, str) and param.numeric_strings:
+        try:
+            value = float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            raise _fail(param, path, f"must be {_JSON_TYPE[param.type]}", generic) from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _fail(param, path, f"must be {_JSON_TYPE[param.type]}", generic)
+    # JSON Schema's integer: any number with a zero fractional part, so 5.0 is 5 but 5.5 is refused.
+    if (param.type is ParamType.INTEGER or param.whole) and value != int(value):
+        raise _fail(param, path, "must be a whole number", generic)
+    if param.type is ParamType.INTEGER or (isinstance(value, float) and value.is_integer() and param.whole):
+        value = int(value)
+    if param.minimum is not None and value < param.minimum:
+        raise _fail(param, path, f"must be at least {_fmt(param.minimum)}", generic)
+    if param.maximum is not None and value > param.maximum:
+        raise _fail(param, path, f"must be at most {_fmt(param.maximum)}", generic)
+    return value
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def check_value(param: Param, value: Any, path: str, generic: str) -> Any:
+    """The value as the engine stores it, or a Violation naming the param and the rule it breaks."""
+    if value is None:
+        if param.nullable:
+            return None
+        raise _fail(param, path, f"must be {_JSON_TYPE[param.type]}, not null", generic)
+    kind = param.type
+    if kind in (ParamType.INTEGER, ParamType.NUMBER):
+        value = _number(value, param, path, generic)
+    elif kind is ParamType.STRING:
+        if not isinstance(value, str):
+            raise _fail(param, path, "must be a string", generic)
+        if param.min_length is not None and len(value.strip()) < param.min_length:
+            raise _fail(param, path, "must not be empty" if param.min_length == 1 else
+                        f"must be at least {param.min_length} characters", generic)
+        if param.max_length is not None and len(value) > param.max_length:
+            raise _fail(param, path, f"must be at most {param.max_length} characters", generic)
+    elif kind is ParamType.BOOLEAN:
+        if not isinstance(value, bool):
+            raise _fail(param, path, "must be a boolean (true or false)", generic)
+    elif kind is ParamType.ARRAY:
+        if not isinstance(value, list):
+            raise _fail(param, path, "must be an array", generic)
+        if param.max_items is not None and len(value) > param.max_items:
+            raise _fail(param, path, f"must have at most {param.max_items} items", generic)
+        if param.items is not None:
+            value = [check_value(param.items, v, f"{path}[{i}]", generic) for i, v in enumerate(value)]
+    elif kind is ParamType.OBJECT:
+        if not isinstance(value, dict):
+            raise _fail(param, path, "must be an object", generic)
+        value = check_fields(param.properties, value, generic, prefix=f"{path}.")
+    if param.enum is not None and value not in param.enum:
+        allowed = ", ".join(str(v) for v in param.enum)
+        raise _fail(param, path, f"must be one of: {allowed}", generic)
+    return value
+
+
+def check_fields(params: tuple[Param, ...], body: dict[str, Any], generic: str, prefix: str = "") -> dict[str, Any]:
+    """Check each documented field in order (the first broken rule wins); unknown fields are kept as sent."""
+    out = dict(body)
+    for param in params:
+        path = prefix + param.name
+        if param.name not in body:
+            if param.required:
+                raise _fail(param, path, "is required", generic)
+            if param.has_default:
+                out[param.name] = param.default
+            continue
+        out[param.name] = check_value(param, body[param.name], path, generic)
+    return out
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def validate(variant: Variant, body: dict[str, Any], generic: str) -> dict[str, Any]:
+    """The body with defaults applied, or the first Violation: field rules first, then cross-field rules."""
+    checked = check_fields(variant.params, body, generic)
+    for rule in variant.rules:
+        if not rule.when.holds(checked):
+            continue
+        if isinstance(rule, RequiredWhen) and not any(_present(checked.get(f)) for f in rule.any_of):
+            raise Violation(rule.error, rule.message, param=rule.any_of[0])
+        if isinstance(rule, ForbiddenWhen):
+            for name in rule.fields:
+                if _present(body.get(name)):
+                    raise Violation(rule.error, rule.message or f"{name} is not allowed with this request", param=name)
+    return checked

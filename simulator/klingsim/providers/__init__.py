@@ -1,0 +1,15 @@
+"""One module per provider, each defining SPEC; `ALL` is every provider klingsim serves."""
+
+from __future__ import annotations
+
+from klingsim.providers import kling3api
+from klingsim.spec import ProviderSpec
+
+ALL: tuple[ProviderSpec, ...] = (kling3api.SPEC,)
+
+
+def by_id(provider_id: str) -> ProviderSpec:
+    for spec in ALL:
+        if spec.id == provider_id:
+            return spec
+    raise KeyError(f"unknown provider {provider_id!r}; known: {', '.join(s.id for s in ALL)}")

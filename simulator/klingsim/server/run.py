@@ -1,0 +1,101 @@
+"""Run the simulator over HTTP with uvicorn: in the foreground (CLI) or in a thread (tests, plugin)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+
+import uvicorn
+
+from klingsim.core.clock import Clock, RealClock, VirtualClock
+from klingsim.core.simulator import Simulator
+from klingsim.providers import ALL
+from klingsim.server.app import KlingsimApp
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    provider: str | None = None
+    clock: str = "real"
+    speed: float = 1.0
+    seed: int = 0
+    strict_keys: bool = False
+
+
+def build(options: ServeOptions) -> KlingsimApp:
+    clock: Clock = VirtualClock() if options.clock == "virtual" else RealClock(options.speed)
+    sim = Simulator(ALL, clock, seed=options.seed, strict_keys=options.strict_keys)
+    return KlingsimApp(sim, options.provider)
+
+
+def banner(app: KlingsimApp, base: str) -> str:
+    lines = [f"klingsim serving on {base} (clock: {app.sim.clock.mode})"]
+    for pid, rt in app.sim.runtimes.items():
+        lines.append(f"  {pid:<12} {base}/{pid}   openapi: {base}/{pid}/openapi.json")
+    if app.default_provider:
+        lines.append(f"  {app.default_provider} also at {base}/")
+    lines.append(f"  control plane  {base}/_klingsim/health")
+    spec = app.sim.runtimes["kling3api"].spec if "kling3api" in app.sim.runtimes else next(iter(app.sim.runtimes.values())).spec
+    lines.append("Try:")
+    lines.append(
+        f"  curl -s -X POST {base}/kling3api/api/generate -H 'Authorization: Bearer {spec.auth.example_key}' "
+        "-H 'Content-Type: application/json' "
+        "-d '{\"type\": \"pro-text-to-video\", \"prompt\": \"A cinematic shot of mountains at sunrise\"}'"
+    )
+    return "\n".join(lines)
+
+
+def serve(options: ServeOptions) -> int:
+    try:
+        app = build(options)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    config = uvicorn.Config(app, host=options.host, port=options.port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    print(banner(app, f"http://{options.host}:{options.port}"), flush=True)
+    server.run()
+    return 0
+
+
+class ThreadedServer:
+    """The app on a free loopback port in a background thread; `url` is its base URL."""
+
+    def __init__(self, app: KlingsimApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        self._sock = sock
+        self.url = f"http://{host}:{sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name="klingsim-server", daemon=True)
+        self._started = threading.Event()
+
+    def _run(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._sock]))
+
+    def start(self) -> ThreadedServer:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("klingsim server thread died while starting")
+            self._started.wait(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,68 @@
+"""Pure data describing a provider; imports nothing else of the project."""
+
+from klingsim.spec.doc import INFERRED, DocRef, inferred, public, seed
+from klingsim.spec.errors import Envelope, ErrorRole, ErrorSpec, fill_envelope
+from klingsim.spec.lifecycle import TERMINAL_PHASES, Lifecycle, Phase, RenderTime
+from klingsim.spec.params import NO_DEFAULT, ForbiddenWhen, Param, ParamType, RequiredWhen, Rule, Variant, When
+from klingsim.spec.pricing import PriceTable, Rate, Settlement
+from klingsim.spec.provider import (
+    AccountView,
+    Action,
+    AuthSpec,
+    BodySpec,
+    CallbackPolicy,
+    Endpoint,
+    Hooks,
+    IdFormat,
+    JobView,
+    OutputPlan,
+    Plan,
+    ProviderSpec,
+    RateLimit,
+    Setting,
+    UrlPolicy,
+    Violation,
+)
+
+__all__ = [
+    "INFERRED",
+    "NO_DEFAULT",
+    "TERMINAL_PHASES",
+    "AccountView",
+    "Action",
+    "AuthSpec",
+    "BodySpec",
+    "CallbackPolicy",
+    "DocRef",
+    "Endpoint",
+    "Envelope",
+    "ErrorRole",
+    "ErrorSpec",
+    "ForbiddenWhen",
+    "Hooks",
+    "IdFormat",
+    "JobView",
+    "Lifecycle",
+    "OutputPlan",
+    "Param",
+    "ParamType",
+    "Phase",
+    "Plan",
+    "PriceTable",
+    "ProviderSpec",
+    "Rate",
+    "RateLimit",
+    "RenderTime",
+    "RequiredWhen",
+    "Rule",
+    "Setting",
+    "Settlement",
+    "UrlPolicy",
+    "Variant",
+    "Violation",
+    "When",
+    "fill_envelope",
+    "inferred",
+    "public",
+    "seed",
+]

@@ -1,0 +1,82 @@
+"""Error catalogue: each provider's documented errors, its envelope, and which error answers which situation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from klingsim.spec.doc import DocRef
+
+
+class ErrorRole(StrEnum):
+    """Situations the engine meets on every provider; each provider maps them to one of its own errors."""
+
+    MISSING_KEY = "missing_key"
+    INVALID_KEY = "invalid_key"
+    MALFORMED_BODY = "malformed_body"
+    VALIDATION = "validation"
+    BODY_TOO_LARGE = "body_too_large"
+    NOT_FOUND = "not_found"
+    ROUTE_NOT_FOUND = "route_not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal"
+    UNKNOWN_MODEL = "unknown_model"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    """One documented error: HTTP status, the provider's code and its default message.
+
+    `type` is the provider's error class where it has one (EvoLink, EmpirioLabs); `envelope` overrides the
+    provider's envelope for this error only (EvoLink's string-coded `invalid_task_id`).
+    """
+
+    code: str
+    status: int
+    message: str
+    doc: DocRef
+    type: str = ""
+    envelope: Mapping[str, Any] | None = None
+    retry_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The JSON shape of an error, as a template: the strings `$status`, `$code`, `$message`, `$type` and
+    `$param` are replaced by the error's values; keys whose value resolves to None are dropped when listed
+    in `optional`."""
+
+    template: Mapping[str, Any]
+    doc: DocRef
+    optional: frozenset[str] = frozenset()
+
+
+def fill_envelope(
+    template: Mapping[str, Any],
+    error: ErrorSpec,
+    message: str,
+    param: str | None,
+    optional: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Instantiate an envelope template for one error."""
+    values: dict[str, Any] = {
+        "$status": error.status,
+        "$code": error.code,
+        "$message": message,
+        "$type": error.type,
+        "$param": param,
+    }
+    out: dict[str, Any] = {}
+    for key, raw in template.items():
+        if isinstance(raw, Mapping):
+            out[key] = fill_envelope(raw, error, message, param, optional)
+            continue
+        value = values.get(raw, raw) if isinstance(raw, str) else raw
+        if value is None and key in optional:
+            continue
+        out[key] = value
+    return out
