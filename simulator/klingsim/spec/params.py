@@ -32,6 +32,8 @@ class Param:
 
     `error` names an entry of the provider's error catalogue; empty means the provider's generic validation
     error. `whole` on a NUMBER rejects fractions; `numeric_strings` accepts "5" for a number (lenient providers).
+    `format` names what a string holds beyond its type: "image-url", "video-url", "image-url-or-base64",
+    "https-url"; the engine checks what it can without fetching anything outside the simulator.
     """
 
     name: str
@@ -51,6 +53,7 @@ class Param:
     numeric_strings: bool = False
     nullable: bool = False
     error: str = ""
+    format: str = ""
     description: str = ""
     example: Any = NO_DEFAULT
 
