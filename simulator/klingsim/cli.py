@@ -66,17 +66,25 @@ def _inferred(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="klingsim", description="Simulator of the Kling O3 / 3.0 video APIs")
+    parser = argparse.ArgumentParser(
+        prog="klingsim", description="Simulator of the Kling O3 / 3.0 video APIs"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the simulator as an HTTP server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--provider", help="also serve this provider at / (a real SDK needs only a base-URL change)")
+    serve.add_argument(
+        "--provider", help="also serve this provider at / (a real SDK needs only a base-URL change)"
+    )
     serve.add_argument("--clock", choices=("real", "virtual"), default="real")
-    serve.add_argument("--speed", type=float, default=1.0, help="real clock speed factor (60: a minute a second)")
+    serve.add_argument(
+        "--speed", type=float, default=1.0, help="real clock speed factor (60: a minute a second)"
+    )
     serve.add_argument("--seed", type=int, default=0)
-    serve.add_argument("--strict-keys", action="store_true", help="accept only keys created on the control plane")
+    serve.add_argument(
+        "--strict-keys", action="store_true", help="accept only keys created on the control plane"
+    )
     serve.set_defaults(func=_serve)
 
     providers = sub.add_parser("providers", help="list providers, mount paths, models and doc sources")

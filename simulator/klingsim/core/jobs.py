@@ -76,7 +76,9 @@ class JobEngine:
         self.max_finished = max_finished
         self.listeners: list[Listener] = []
 
-    def schedule(self, lifecycle: Lifecycle, request: dict[str, Any], output_seconds: float) -> tuple[float, float]:
+    def schedule(
+        self, lifecycle: Lifecycle, request: dict[str, Any], output_seconds: float
+    ) -> tuple[float, float]:
         """Seconds from now until the job runs, and its render time, drawn from the provider's ranges."""
         render = lifecycle.render
         with self._lock:

@@ -92,7 +92,12 @@ class Ledger:
         return tuple(acct.entries) if acct else ()
 
     def job_entries(self, provider: str, job_id: str) -> tuple[LedgerEntry, ...]:
-        return tuple(e for a in self._accounts.values() for e in a.entries if e.job_id == job_id and e.provider == provider)
+        return tuple(
+            e
+            for a in self._accounts.values()
+            for e in a.entries
+            if e.job_id == job_id and e.provider == provider
+        )
 
     def spent(self, provider: str, account: str) -> Decimal:
         """Money that left the balance for good: charges and captured holds, less refunds."""
@@ -104,7 +109,9 @@ class Ledger:
                 total -= e.amount
         return total
 
-    def _append(self, provider: str, account: str, kind: EntryKind, amount: Decimal, at: float, job_id: str | None) -> LedgerEntry:
+    def _append(
+        self, provider: str, account: str, kind: EntryKind, amount: Decimal, at: float, job_id: str | None
+    ) -> LedgerEntry:
         acct = self._accounts.setdefault((provider, account), _Account(Decimal(0), []))
         new_balance = acct.balance + amount * _SIGN[kind]
         if new_balance < 0:
@@ -126,14 +133,20 @@ class Ledger:
             kind = EntryKind.TOPUP if (provider, account) not in self._accounts else EntryKind.ADJUST
             return self._append(provider, account, kind, amount - current, at, None)
 
-    def debit(self, provider: str, account: str, job_id: str, amount: Decimal, at: float, hold: bool) -> LedgerEntry:
+    def debit(
+        self, provider: str, account: str, job_id: str, amount: Decimal, at: float, hold: bool
+    ) -> LedgerEntry:
         """Reserve (hold) or charge a job's price; raises InsufficientFunds and writes nothing if it can't."""
         with self._lock:
-            entry = self._append(provider, account, EntryKind.HOLD if hold else EntryKind.CHARGE, amount, at, job_id)
+            entry = self._append(
+                provider, account, EntryKind.HOLD if hold else EntryKind.CHARGE, amount, at, job_id
+            )
             self._open[(provider, job_id)] = entry
             return entry
 
-    def settle(self, provider: str, job_id: str, succeeded: bool, refund_on_failure: bool, at: float) -> LedgerEntry | None:
+    def settle(
+        self, provider: str, job_id: str, succeeded: bool, refund_on_failure: bool, at: float
+    ) -> LedgerEntry | None:
         """Close a job's debit once: capture or release a hold; keep or refund a charge."""
         with self._lock:
             debit = self._open.pop((provider, job_id), None)
@@ -175,7 +188,9 @@ class Ledger:
             for e in acct.entries:
                 running += e.delta
                 if running != e.balance_after or running < 0:
-                    problems.append(f"{provider}/{account}: entry {e.seq} balance {e.balance_after} != {running}")
+                    problems.append(
+                        f"{provider}/{account}: entry {e.seq} balance {e.balance_after} != {running}"
+                    )
                 if e.kind in (EntryKind.CAPTURE, EntryKind.RELEASE, EntryKind.REFUND) and e.job_id:
                     if e.job_id in settled:
                         problems.append(f"{provider}/{account}: job {e.job_id} settled twice")

@@ -17,10 +17,20 @@ from klingsim.spec import (
     fill_envelope,
 )
 
-_STATUS_TEXT = {400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
-                404: "Not Found", 405: "Method Not Allowed", 410: "Gone", 413: "Content Too Large",
-                429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-                503: "Service Unavailable"}
+_STATUS_TEXT = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    410: "Gone",
+    413: "Content Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 def param_schema(param: Param) -> dict[str, Any]:
@@ -29,8 +39,13 @@ def param_schema(param: Param) -> dict[str, Any]:
         schema["multipleOf"] = 1
     if param.nullable:
         schema["type"] = [schema["type"], "null"]
-    for attr, key in (("minimum", "minimum"), ("maximum", "maximum"), ("min_length", "minLength"),
-                      ("max_length", "maxLength"), ("max_items", "maxItems")):
+    for attr, key in (
+        ("minimum", "minimum"),
+        ("maximum", "maximum"),
+        ("min_length", "minLength"),
+        ("max_length", "maxLength"),
+        ("max_items", "maxItems"),
+    ):
         value = getattr(param, attr)
         if value is not None:
             schema[key] = value
@@ -40,7 +55,11 @@ def param_schema(param: Param) -> dict[str, Any]:
         schema["enum"] = list(param.enum)
     if param.has_default:
         schema["default"] = param.default
-    if param.example is not param.default and param.example is not None and repr(param.example) != "NO_DEFAULT":
+    if (
+        param.example is not param.default
+        and param.example is not None
+        and repr(param.example) != "NO_DEFAULT"
+    ):
         schema["examples"] = [param.example]
     if param.items is not None:
         schema["items"] = param_schema(param.items)
@@ -97,7 +116,9 @@ def _error_responses(spec: ProviderSpec, codes: tuple[str, ...]) -> dict[str, An
         examples = {
             e.code: {
                 "summary": f"{e.code} ({e.doc.cite()})",
-                "value": fill_envelope(e.envelope or spec.envelope.template, e, e.message, None, spec.envelope.optional),
+                "value": fill_envelope(
+                    e.envelope or spec.envelope.template, e, e.message, None, spec.envelope.optional
+                ),
             }
             for e in errors
         }
@@ -106,7 +127,9 @@ def _error_responses(spec: ProviderSpec, codes: tuple[str, ...]) -> dict[str, An
             "content": {"application/json": {"schema": {"type": "object"}, "examples": examples}},
         }
         if any(e.retry_after is not None for e in errors):
-            entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
+            entry["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}
+            }
         responses[str(status)] = entry
     return responses
 
@@ -126,7 +149,9 @@ def _operation(spec: ProviderSpec, endpoint: Endpoint) -> dict[str, Any]:
     }
     parameters = []
     if endpoint.id_param and endpoint.id_in == "path":
-        parameters.append({"name": endpoint.id_param, "in": "path", "required": True, "schema": {"type": "string"}})
+        parameters.append(
+            {"name": endpoint.id_param, "in": "path", "required": True, "schema": {"type": "string"}}
+        )
     for q in endpoint.query:
         parameters.append({"name": q.name, "in": "query", "required": q.required, "schema": param_schema(q)})
     if parameters:
@@ -134,9 +159,13 @@ def _operation(spec: ProviderSpec, endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.body is not None:
         variants = endpoint.body.variants
         disc = endpoint.body.discriminator
-        schema = variant_schema(variants[0]) if len(variants) == 1 else {
-            "oneOf": [variant_schema(v, disc) for v in variants],
-        }
+        schema = (
+            variant_schema(variants[0])
+            if len(variants) == 1
+            else {
+                "oneOf": [variant_schema(v, disc) for v in variants],
+            }
+        )
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     return op
 

@@ -24,7 +24,11 @@ class Router:
         for endpoint in spec.endpoints:
             by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint
         for path, methods in by_path.items():
-            regex = "^" + _PATH_PARAM.sub(r"(?P<\1>[^/]+)", re.escape(path).replace(r"\{", "{").replace(r"\}", "}")) + "/?$"
+            regex = (
+                "^"
+                + _PATH_PARAM.sub(r"(?P<\1>[^/]+)", re.escape(path).replace(r"\{", "{").replace(r"\}", "}"))
+                + "/?$"
+            )
             self._routes.append((re.compile(regex), methods))
 
     def match(self, method: str, path: str) -> Match | None:

@@ -85,7 +85,9 @@ class Simulator:
         self.engine.tick()
         match = rt.router.match(req.method, req.path)
         if match is None:
-            return self.error(rt, rt.spec.roles[ErrorRole.ROUTE_NOT_FOUND], f"No route for {req.method} {req.path}")
+            return self.error(
+                rt, rt.spec.roles[ErrorRole.ROUTE_NOT_FOUND], f"No route for {req.method} {req.path}"
+            )
         if match.endpoint is None:
             allow = ", ".join(match.allowed)
             return self.error(
@@ -104,7 +106,11 @@ class Simulator:
             if endpoint.action is Action.CREATE:
                 return self._create(rt, endpoint, req, account)
             if endpoint.action is Action.STATUS:
-                job_id = match.path_params.get(endpoint.id_param) if endpoint.id_in == "path" else req.query.get(endpoint.id_param)
+                job_id = (
+                    match.path_params.get(endpoint.id_param)
+                    if endpoint.id_in == "path"
+                    else req.query.get(endpoint.id_param)
+                )
                 return self._status(rt, req, account, job_id)
             return self._account_action(rt, endpoint, req, account)
         except Violation as violation:
@@ -136,12 +142,18 @@ class Simulator:
     def _parse_body(self, rt: Runtime, req: Request) -> dict[str, Any]:
         roles = rt.spec.roles
         if req.truncated or len(req.body) > MAX_BODY_BYTES:
-            raise Violation(roles[ErrorRole.BODY_TOO_LARGE], f"Request body is larger than {MAX_BODY_BYTES} bytes")
+            raise Violation(
+                roles[ErrorRole.BODY_TOO_LARGE], f"Request body is larger than {MAX_BODY_BYTES} bytes"
+            )
         ctype = req.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if ctype and ctype != "application/json" and not ctype.endswith("+json"):
-            raise Violation(roles[ErrorRole.MALFORMED_BODY], f"Content-Type must be application/json, not {ctype}")
+            raise Violation(
+                roles[ErrorRole.MALFORMED_BODY], f"Content-Type must be application/json, not {ctype}"
+            )
         if not req.body.strip():
-            raise Violation(roles[ErrorRole.MALFORMED_BODY], "Request body is empty; a JSON object is required")
+            raise Violation(
+                roles[ErrorRole.MALFORMED_BODY], "Request body is empty; a JSON object is required"
+            )
         try:
             body = json.loads(req.body)
         except (ValueError, RecursionError):
@@ -191,13 +203,24 @@ class Simulator:
             ) from None
         queued, work = self.engine.schedule(spec.lifecycle, request, plan.output.seconds)
         job = Job(
-            id=job_id, provider=spec.id, account=account, variant=variant.name, request=request, plan=plan,
-            cost=price, created_at=now, run_at=now + queued, finish_at=now + queued + work,
+            id=job_id,
+            provider=spec.id,
+            account=account,
+            variant=variant.name,
+            request=request,
+            plan=plan,
+            cost=price,
+            created_at=now,
+            run_at=now + queued,
+            finish_at=now + queued + work,
         )
         prompt = request.get("prompt")
         marker = FAIL_MARKER.search(prompt) if isinstance(prompt, str) else None
         if marker is not None:
-            job.planned_failure = (marker.group(1), "Generation failed (requested by a klingsim prompt marker)")
+            job.planned_failure = (
+                marker.group(1),
+                "Generation failed (requested by a klingsim prompt marker)",
+            )
         self.engine.add(job)
         self.engine.tick()
         return Response(endpoint.success_status, spec.hooks.render_created(self.view(rt, job, req.origin)))
@@ -213,7 +236,9 @@ class Simulator:
         spec = rt.spec
         endpoint = spec.endpoint(Action.STATUS)
         if not job_id:
-            raise Violation(spec.roles[ErrorRole.VALIDATION], f"{endpoint.id_param} is required", param=endpoint.id_param)
+            raise Violation(
+                spec.roles[ErrorRole.VALIDATION], f"{endpoint.id_param} is required", param=endpoint.id_param
+            )
         job = self.find_job(rt, job_id, account)
         return Response(200, spec.hooks.render_job(self.view(rt, job, req.origin)))
 
@@ -236,7 +261,9 @@ class Simulator:
             return Response(200, hooks.render_balance(view))
         if endpoint.action is Action.USAGE and hooks.render_usage is not None:
             return Response(200, hooks.render_usage(view, req.query))
-        return self.error(rt, rt.spec.roles[ErrorRole.ROUTE_NOT_FOUND], f"No route for {req.method} {req.path}")
+        return self.error(
+            rt, rt.spec.roles[ErrorRole.ROUTE_NOT_FOUND], f"No route for {req.method} {req.path}"
+        )
 
     # ----------------------------------------------------------------- views and errors
     def view(self, rt: Runtime, job: Job, origin: str) -> JobView:
@@ -245,7 +272,8 @@ class Simulator:
         if job.phase is Phase.SUCCEEDED and job.finished_at is not None:
             expires = int(job.finished_at + rt.url_lifetime)
             outputs = tuple(
-                origin + self.signer.path(OutputRef(rt.spec.id, job.id, i, expires)) for i in range(job.plan.output.count)
+                origin + self.signer.path(OutputRef(rt.spec.id, job.id, i, expires))
+                for i in range(job.plan.output.count)
             )
         return JobView(
             id=job.id,
@@ -286,7 +314,11 @@ class Simulator:
     ) -> Response:
         """An error in the provider's own envelope and status."""
         err = rt.spec.error(code)
-        text = err.message if not message else (message if message.startswith(err.message) else f"{err.message}: {message}")
+        text = (
+            err.message
+            if not message
+            else (message if message.startswith(err.message) else f"{err.message}: {message}")
+        )
         template = err.envelope if err.envelope is not None else rt.spec.envelope.template
         body = fill_envelope(template, err, text, param, rt.spec.envelope.optional)
         if err.retry_after is not None and not any(h[0] == "retry-after" for h in headers):
@@ -321,7 +353,9 @@ class Simulator:
         if job is None or ref.index >= job.plan.output.count:
             return Response(404, {"code": "not_found", "message": "No such file"})
         if req.method not in ("GET", "HEAD"):
-            return Response(405, {"code": "method_not_allowed", "message": "Use GET or HEAD"}, (("allow", "GET, HEAD"),))
+            return Response(
+                405, {"code": "method_not_allowed", "message": "Use GET or HEAD"}, (("allow", "GET, HEAD"),)
+            )
         return self._serve_media(job, req)
 
     def _serve_media(self, job: Job, req: Request) -> Response:
@@ -333,7 +367,11 @@ class Simulator:
         width, height = media.frame_size(out.aspect_ratio, out.lines)
         file = self._media.get(media.MediaSpec(width, height, float(out.seconds), out.audio))
         answer = media.serve_media(
-            req.method, file, req.headers.get("range"), req.headers.get("if-none-match"), req.headers.get("if-range")
+            req.method,
+            file,
+            req.headers.get("range"),
+            req.headers.get("if-none-match"),
+            req.headers.get("if-range"),
         )
         return Response(answer.status, answer.body, answer.headers, content_type="")
 

@@ -27,18 +27,22 @@ def _number(value: Any, param: Param, path: str, generic: str) -> int | float:
             value = float(value) if any(c in value for c in ".eE") else int(value)
         except ValueError:
             raise _fail(param, path, f"must be {_JSON_TYPE[param.type]}", generic) from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(param, path, f"must be {_JSON_TYPE[param.type]}", generic)
+    number: int | float = value
+    if isinstance(number, float) and not math.isfinite(number):
         raise _fail(param, path, f"must be {_JSON_TYPE[param.type]}", generic)
     # JSON Schema's integer: any number with a zero fractional part, so 5.0 is 5 but 5.5 is refused.
-    if (param.type is ParamType.INTEGER or param.whole) and value != int(value):
-        raise _fail(param, path, "must be a whole number", generic)
-    if param.type is ParamType.INTEGER or (isinstance(value, float) and value.is_integer() and param.whole):
-        value = int(value)
-    if param.minimum is not None and value < param.minimum:
+    if isinstance(number, float) and (param.type is ParamType.INTEGER or param.whole):
+        if not number.is_integer():
+            raise _fail(param, path, "must be a whole number", generic)
+        number = int(number)
+    # Compare as exact numbers: a 400-digit integer must fail the range check, not overflow a float.
+    if param.minimum is not None and number < param.minimum:
         raise _fail(param, path, f"must be at least {_fmt(param.minimum)}", generic)
-    if param.maximum is not None and value > param.maximum:
+    if param.maximum is not None and number > param.maximum:
         raise _fail(param, path, f"must be at most {_fmt(param.maximum)}", generic)
-    return value
+    return number
 
 
 def _fmt(x: float) -> str:
@@ -58,8 +62,14 @@ def check_value(param: Param, value: Any, path: str, generic: str) -> Any:
         if not isinstance(value, str):
             raise _fail(param, path, "must be a string", generic)
         if param.min_length is not None and len(value.strip()) < param.min_length:
-            raise _fail(param, path, "must not be empty" if param.min_length == 1 else
-                        f"must be at least {param.min_length} characters", generic)
+            raise _fail(
+                param,
+                path,
+                "must not be empty"
+                if param.min_length == 1
+                else f"must be at least {param.min_length} characters",
+                generic,
+            )
         if param.max_length is not None and len(value) > param.max_length:
             raise _fail(param, path, f"must be at most {param.max_length} characters", generic)
     elif kind is ParamType.BOOLEAN:
@@ -82,7 +92,9 @@ def check_value(param: Param, value: Any, path: str, generic: str) -> Any:
     return value
 
 
-def check_fields(params: tuple[Param, ...], body: dict[str, Any], generic: str, prefix: str = "") -> dict[str, Any]:
+def check_fields(
+    params: tuple[Param, ...], body: dict[str, Any], generic: str, prefix: str = ""
+) -> dict[str, Any]:
     """Check each documented field in order (the first broken rule wins); unknown fields are kept as sent."""
     out = dict(body)
     for param in params:
@@ -98,7 +110,7 @@ def check_fields(params: tuple[Param, ...], body: dict[str, Any], generic: str, 
 
 
 def _present(value: Any) -> bool:
-    return value is not None and value != "" and value != []
+    return value is not None and value not in ("", [])
 
 
 def validate(variant: Variant, body: dict[str, Any], generic: str) -> dict[str, Any]:
@@ -112,5 +124,7 @@ def validate(variant: Variant, body: dict[str, Any], generic: str) -> dict[str, 
         if isinstance(rule, ForbiddenWhen):
             for name in rule.fields:
                 if _present(body.get(name)):
-                    raise Violation(rule.error, rule.message or f"{name} is not allowed with this request", param=name)
+                    raise Violation(
+                        rule.error, rule.message or f"{name} is not allowed with this request", param=name
+                    )
     return checked

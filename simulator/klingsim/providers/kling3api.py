@@ -72,75 +72,210 @@ RATES = (
     _per_second("std-image-to-video", 60, f"std-image-to-video {_STD}", sound=True),
     _per_second("std-image-to-video", 40, f"std-image-to-video {_STD}", sound=False),
     _per_second("o3-pro-text-to-video", 48, "o3-pro-text-to-video | O3 Pro text-to-video | 3-15s | 48/s |"),
-    _per_second("o3-pro-image-to-video", 48, "o3-pro-image-to-video | O3 Pro image-to-video | 3-15s | 48/s |"),
+    _per_second(
+        "o3-pro-image-to-video", 48, "o3-pro-image-to-video | O3 Pro image-to-video | 3-15s | 48/s |"
+    ),
     _per_second("o3-pro-reference-to-video", 72, "o3-pro-reference-to-video | ... | 3-15s | 72/s |"),
-    Rate(match={"type": "o3-pro-video-edit"}, fixed=Decimal(435), label="o3-pro-video-edit 435 fixed",
-         doc=seed(SEED, "o3-pro-video-edit | O3 Pro video editing | auto | 435 fixed |")),
-    _per_second("o3-std-text-to-video", 36, "o3-std-text-to-video | O3 Standard text-to-video | 3-15s | 36/s |"),
-    _per_second("o3-std-image-to-video", 36, "o3-std-image-to-video | O3 Standard image-to-video | 3-15s | 36/s |"),
+    Rate(
+        match={"type": "o3-pro-video-edit"},
+        fixed=Decimal(435),
+        label="o3-pro-video-edit 435 fixed",
+        doc=seed(SEED, "o3-pro-video-edit | O3 Pro video editing | auto | 435 fixed |"),
+    ),
+    _per_second(
+        "o3-std-text-to-video", 36, "o3-std-text-to-video | O3 Standard text-to-video | 3-15s | 36/s |"
+    ),
+    _per_second(
+        "o3-std-image-to-video", 36, "o3-std-image-to-video | O3 Standard image-to-video | 3-15s | 36/s |"
+    ),
     # 20/s is cheaper than O3 std text-to-video, unlike the pro row; kept exactly as the seed writes it.
     _per_second("o3-std-reference-to-video", 20, "o3-std-reference-to-video | ... | 3-15s | 20/s |"),
-    Rate(match={"type": "o3-std-video-edit"}, fixed=Decimal(360), label="o3-std-video-edit 360 fixed",
-         doc=seed(SEED, "o3-std-video-edit | O3 Standard video editing | auto | 360 fixed |")),
+    Rate(
+        match={"type": "o3-std-video-edit"},
+        fixed=Decimal(360),
+        label="o3-std-video-edit 360 fixed",
+        doc=seed(SEED, "o3-std-video-edit | O3 Standard video editing | auto | 360 fixed |"),
+    ),
 )
 
 PARAMS = (
-    Param("type", ParamType.STRING, seed(SEED, "Task type (e.g., pro-text-to-video, o3-pro-reference-to-video)"),
-          required=True, enum=TYPES, error="INVALID_TYPE", example="pro-text-to-video"),
-    Param("prompt", ParamType.STRING, seed(SEED, "Text description of the video to generate (max 2000 chars)"),
-          required=True, min_length=1, max_length=2000, error="INVALID_PROMPT",
-          example="A cinematic shot of mountains at sunrise"),
-    Param("duration", ParamType.INTEGER,
-          seed(SEED, "Video duration in seconds. Kling 3.0: 3-15. O3: 3-15. Defaults to 5."),
-          default=5, minimum=3, maximum=15, error="INVALID_DURATION"),
-    Param("aspect_ratio", ParamType.STRING, seed(SEED, "Output aspect ratio (16:9, 9:16, 1:1) Defaults to 16:9."),
-          default="16:9", enum=ASPECT_RATIOS),
+    Param(
+        "type",
+        ParamType.STRING,
+        seed(SEED, "Task type (e.g., pro-text-to-video, o3-pro-reference-to-video)"),
+        required=True,
+        enum=TYPES,
+        error="INVALID_TYPE",
+        example="pro-text-to-video",
+    ),
+    Param(
+        "prompt",
+        ParamType.STRING,
+        seed(SEED, "Text description of the video to generate (max 2000 chars)"),
+        required=True,
+        min_length=1,
+        max_length=2000,
+        error="INVALID_PROMPT",
+        example="A cinematic shot of mountains at sunrise",
+    ),
+    Param(
+        "duration",
+        ParamType.INTEGER,
+        seed(SEED, "Video duration in seconds. Kling 3.0: 3-15. O3: 3-15. Defaults to 5."),
+        default=5,
+        minimum=3,
+        maximum=15,
+        error="INVALID_DURATION",
+    ),
+    Param(
+        "aspect_ratio",
+        ParamType.STRING,
+        seed(SEED, "Output aspect ratio (16:9, 9:16, 1:1) Defaults to 16:9."),
+        default="16:9",
+        enum=ASPECT_RATIOS,
+    ),
     Param("image", ParamType.STRING, seed(SEED, "Image URL for image-to-video tasks"), min_length=1),
-    Param("end_image", ParamType.STRING,
-          inferred("the seed lists 'End frame image URL (image-to-video only)' without its field name"),
-          min_length=1),
-    Param("video", ParamType.STRING, seed(SEED, "Video URL for reference-to-video or video-edit tasks"), min_length=1),
-    Param("images", ParamType.ARRAY, seed(SEED, "Array of reference image URLs (O3 reference-to-video, max 7)"),
-          max_items=7, items=Param("images[]", ParamType.STRING, seed(SEED, "reference image URL"), min_length=1)),
-    Param("sound", ParamType.BOOLEAN, seed(SEED, "Enable native audio generation Defaults to true."), default=True),
+    Param(
+        "end_image",
+        ParamType.STRING,
+        inferred("the seed lists 'End frame image URL (image-to-video only)' without its field name"),
+        min_length=1,
+    ),
+    Param(
+        "video",
+        ParamType.STRING,
+        seed(SEED, "Video URL for reference-to-video or video-edit tasks"),
+        min_length=1,
+    ),
+    Param(
+        "images",
+        ParamType.ARRAY,
+        seed(SEED, "Array of reference image URLs (O3 reference-to-video, max 7)"),
+        max_items=7,
+        items=Param("images[]", ParamType.STRING, seed(SEED, "reference image URL"), min_length=1),
+    ),
+    Param(
+        "sound",
+        ParamType.BOOLEAN,
+        seed(SEED, "Enable native audio generation Defaults to true."),
+        default=True,
+    ),
     Param("negative_prompt", ParamType.STRING, seed(SEED, "Negative prompt to avoid certain elements")),
-    Param("cfg_scale", ParamType.NUMBER,
-          inferred("the seed lists 'Prompt adherence (0-1, Kling 3.0 only) Defaults to 0.5.' without its field "
-                   "name; cfg_scale is the upstream Kling name"),
-          default=0.5, minimum=0, maximum=1),
-    Param("keep_original_sound", ParamType.BOOLEAN, seed(SEED, '"keep_original_sound": true (Video Edit example)')),
+    Param(
+        "cfg_scale",
+        ParamType.NUMBER,
+        inferred(
+            "the seed lists 'Prompt adherence (0-1, Kling 3.0 only) Defaults to 0.5.' without its field "
+            "name; cfg_scale is the upstream Kling name"
+        ),
+        default=0.5,
+        minimum=0,
+        maximum=1,
+    ),
+    Param(
+        "keep_original_sound",
+        ParamType.BOOLEAN,
+        seed(SEED, '"keep_original_sound": true (Video Edit example)'),
+    ),
 )
 
 RULES = (
-    RequiredWhen(("image",), When("type", suffixes=("-image-to-video",)), "MISSING_IMAGE",
-                 seed(SEED, "MISSING_IMAGE | Image is required for image-to-video tasks")),
-    RequiredWhen(("video",), When("type", suffixes=("-video-edit",)), "MISSING_VIDEO",
-                 seed(SEED, "MISSING_VIDEO | Video is required for video-edit tasks")),
-    RequiredWhen(("images", "video"), When("type", suffixes=("-reference-to-video",)), "MISSING_IMAGE",
-                 inferred("reference-to-video needs reference images or a video; MISSING_IMAGE is the nearest "
-                          "documented code"),
-                 message="images or video is required for reference-to-video tasks"),
+    RequiredWhen(
+        ("image",),
+        When("type", suffixes=("-image-to-video",)),
+        "MISSING_IMAGE",
+        seed(SEED, "MISSING_IMAGE | Image is required for image-to-video tasks"),
+    ),
+    RequiredWhen(
+        ("video",),
+        When("type", suffixes=("-video-edit",)),
+        "MISSING_VIDEO",
+        seed(SEED, "MISSING_VIDEO | Video is required for video-edit tasks"),
+    ),
+    RequiredWhen(
+        ("images", "video"),
+        When("type", suffixes=("-reference-to-video",)),
+        "MISSING_IMAGE",
+        inferred(
+            "reference-to-video needs reference images or a video; MISSING_IMAGE is the nearest "
+            "documented code"
+        ),
+        message="images or video is required for reference-to-video tasks",
+    ),
 )
 
 ERRORS = (
-    ErrorSpec("INVALID_PROMPT", 400, "The prompt is invalid or empty", seed(SEED, "400 Bad Request | INVALID_PROMPT")),
-    ErrorSpec("INVALID_DURATION", 400, "Duration out of supported range", seed(SEED, "400 Bad Request | INVALID_DURATION")),
+    ErrorSpec(
+        "INVALID_PROMPT",
+        400,
+        "The prompt is invalid or empty",
+        seed(SEED, "400 Bad Request | INVALID_PROMPT"),
+    ),
+    ErrorSpec(
+        "INVALID_DURATION",
+        400,
+        "Duration out of supported range",
+        seed(SEED, "400 Bad Request | INVALID_DURATION"),
+    ),
     ErrorSpec("INVALID_TYPE", 400, "Unsupported task type", seed(SEED, "400 Bad Request | INVALID_TYPE")),
-    ErrorSpec("MISSING_IMAGE", 400, "Image is required for image-to-video tasks", seed(SEED, "400 Bad Request | MISSING_IMAGE")),
-    ErrorSpec("MISSING_VIDEO", 400, "Video is required for video-edit tasks", seed(SEED, "400 Bad Request | MISSING_VIDEO")),
-    ErrorSpec("INVALID_API_KEY", 401, "API key is missing or invalid", seed(SEED, "401 Unauthorized | INVALID_API_KEY")),
-    ErrorSpec("INSUFFICIENT_CREDITS", 402, "Not enough credits for this operation", seed(SEED, "402 | INSUFFICIENT_CREDITS")),
-    ErrorSpec("RATE_LIMITED", 429, "Too many requests, please slow down", seed(SEED, "429 Too Many Requests | RATE_LIMITED"),
-              retry_after=60),
-    ErrorSpec("INTERNAL_ERROR", 500, "Server error, please try again later",
-              seed(SEED, "500 Internal Server Error | INTERNAL_ERROR")),
-    ErrorSpec("INVALID_REQUEST", 400, "The request is invalid",
-              inferred("no documented code covers other invalid fields or a body that is not JSON")),
-    ErrorSpec("NOT_FOUND", 404, "Not found",
-              inferred("unknown task ids are undocumented; a public client treats code 404 on /api/status as "
-                       "'key valid, task unknown'")),
-    ErrorSpec("METHOD_NOT_ALLOWED", 405, "Method not allowed", inferred("undocumented; HTTP's status for it")),
-    ErrorSpec("PAYLOAD_TOO_LARGE", 413, "Request body too large", inferred("undocumented; HTTP's status for it")),
+    ErrorSpec(
+        "MISSING_IMAGE",
+        400,
+        "Image is required for image-to-video tasks",
+        seed(SEED, "400 Bad Request | MISSING_IMAGE"),
+    ),
+    ErrorSpec(
+        "MISSING_VIDEO",
+        400,
+        "Video is required for video-edit tasks",
+        seed(SEED, "400 Bad Request | MISSING_VIDEO"),
+    ),
+    ErrorSpec(
+        "INVALID_API_KEY",
+        401,
+        "API key is missing or invalid",
+        seed(SEED, "401 Unauthorized | INVALID_API_KEY"),
+    ),
+    ErrorSpec(
+        "INSUFFICIENT_CREDITS",
+        402,
+        "Not enough credits for this operation",
+        seed(SEED, "402 | INSUFFICIENT_CREDITS"),
+    ),
+    ErrorSpec(
+        "RATE_LIMITED",
+        429,
+        "Too many requests, please slow down",
+        seed(SEED, "429 Too Many Requests | RATE_LIMITED"),
+        retry_after=60,
+    ),
+    ErrorSpec(
+        "INTERNAL_ERROR",
+        500,
+        "Server error, please try again later",
+        seed(SEED, "500 Internal Server Error | INTERNAL_ERROR"),
+    ),
+    ErrorSpec(
+        "INVALID_REQUEST",
+        400,
+        "The request is invalid",
+        inferred("no documented code covers other invalid fields or a body that is not JSON"),
+    ),
+    ErrorSpec(
+        "NOT_FOUND",
+        404,
+        "Not found",
+        inferred(
+            "unknown task ids are undocumented; a public client treats code 404 on /api/status as "
+            "'key valid, task unknown'"
+        ),
+    ),
+    ErrorSpec(
+        "METHOD_NOT_ALLOWED", 405, "Method not allowed", inferred("undocumented; HTTP's status for it")
+    ),
+    ErrorSpec(
+        "PAYLOAD_TOO_LARGE", 413, "Request body too large", inferred("undocumented; HTTP's status for it")
+    ),
 )
 
 
@@ -208,29 +343,52 @@ SPEC = ProviderSpec(
     ),
     endpoints=(
         Endpoint(
-            Action.CREATE, "POST", "/api/generate",
+            Action.CREATE,
+            "POST",
+            "/api/generate",
             seed(SEED, "/api/generateCreate a new video generation task."),
             "Create a video generation task",
             body=BodySpec(variants=(Variant("default", PARAMS, seed(SEED, "Request Body"), rules=RULES),)),
-            errors=("INVALID_PROMPT", "INVALID_DURATION", "INVALID_TYPE", "MISSING_IMAGE", "MISSING_VIDEO",
-                    "INVALID_REQUEST", "INVALID_API_KEY", "INSUFFICIENT_CREDITS", "RATE_LIMITED", "INTERNAL_ERROR",
-                    "PAYLOAD_TOO_LARGE"),
+            errors=(
+                "INVALID_PROMPT",
+                "INVALID_DURATION",
+                "INVALID_TYPE",
+                "MISSING_IMAGE",
+                "MISSING_VIDEO",
+                "INVALID_REQUEST",
+                "INVALID_API_KEY",
+                "INSUFFICIENT_CREDITS",
+                "RATE_LIMITED",
+                "INTERNAL_ERROR",
+                "PAYLOAD_TOO_LARGE",
+            ),
         ),
         Endpoint(
-            Action.STATUS, "GET", "/api/status",
+            Action.STATUS,
+            "GET",
+            "/api/status",
             seed(SEED, "/api/statusCheck the status of a video generation task."),
             "Get a task's status",
-            id_param="task_id", id_in="query",
-            query=(Param("task_id", ParamType.STRING,
-                         seed(SEED, "The unique task ID returned from generate endpoint"), required=True),),
+            id_param="task_id",
+            id_in="query",
+            query=(
+                Param(
+                    "task_id",
+                    ParamType.STRING,
+                    seed(SEED, "The unique task ID returned from generate endpoint"),
+                    required=True,
+                ),
+            ),
             errors=("INVALID_REQUEST", "INVALID_API_KEY", "NOT_FOUND", "RATE_LIMITED", "INTERNAL_ERROR"),
         ),
     ),
     errors=ERRORS,
     envelope=Envelope(
         {"code": "$status", "message": "$message", "error": "$code", "data": None},
-        inferred("errors mirror the documented success envelope {code, message, data}, with the error code "
-                 "of the seed's table in `error`"),
+        inferred(
+            "errors mirror the documented success envelope {code, message, data}, with the error code "
+            "of the seed's table in `error`"
+        ),
     ),
     roles={
         ErrorRole.MISSING_KEY: "INVALID_API_KEY",
@@ -247,14 +405,22 @@ SPEC = ProviderSpec(
         ErrorRole.UNKNOWN_MODEL: "INVALID_TYPE",
     },
     lifecycle=Lifecycle(
-        words={Phase.QUEUED: "IN_PROGRESS", Phase.RUNNING: "IN_PROGRESS", Phase.SUCCEEDED: "SUCCESS",
-               Phase.FAILED: "FAILED"},
+        words={
+            Phase.QUEUED: "IN_PROGRESS",
+            Phase.RUNNING: "IN_PROGRESS",
+            Phase.SUCCEEDED: "SUCCESS",
+            Phase.FAILED: "FAILED",
+        },
         render=RenderTime(
-            queued=(1, 5), base=(20, 40), per_output_second=(4, 8),
+            queued=(1, 5),
+            base=(20, 40),
+            per_output_second=(4, 8),
             factors=(({"type": "pro-text-to-video"}, 1.3), ({"type": "pro-image-to-video"}, 1.3)),
             doc=inferred("render times are undocumented; a few minutes per job is typical of Kling renders"),
         ),
-        doc=seed(SEED, '"status": "IN_PROGRESS" ... "status": "SUCCESS"; FAILED from the sibling zimageturbo API'),
+        doc=seed(
+            SEED, '"status": "IN_PROGRESS" ... "status": "SUCCESS"; FAILED from the sibling zimageturbo API'
+        ),
     ),
     prices=PriceTable(
         unit="credits",
@@ -263,7 +429,9 @@ SPEC = ProviderSpec(
         refund_on_failure=True,
         places=0,
         default_balance=Decimal(10_000),
-        doc=seed(SEED, '"consumed_credits": 400 in the create answer (80/s x 5 s: charged at creation, sound on)'),
+        doc=seed(
+            SEED, '"consumed_credits": 400 in the create answer (80/s x 5 s: charged at creation, sound on)'
+        ),
     ),
     urls=UrlPolicy(
         lifetime_seconds=7 * 24 * 3600,
@@ -278,12 +446,23 @@ SPEC = ProviderSpec(
     ),
     hooks=Hooks(plan=_plan, render_created=_render_created, render_job=_render_job, normalize=_normalize),
     settings=(
-        Setting("video_edit_output_seconds", 5,
-                inferred("video-edit duration is 'auto' (the source's length); 5 s when the source can't be probed")),
-        Setting("default_balance", 10_000,
-                inferred("balances are undocumented; enough for ~25 default jobs so examples run out of the box")),
-        Setting("refund_failed_jobs", True,
-                inferred("refunds are undocumented; resellers refund consumed_credits when a task FAILS")),
+        Setting(
+            "video_edit_output_seconds",
+            5,
+            inferred(
+                "video-edit duration is 'auto' (the source's length); 5 s when the source can't be probed"
+            ),
+        ),
+        Setting(
+            "default_balance",
+            10_000,
+            inferred("balances are undocumented; enough for ~25 default jobs so examples run out of the box"),
+        ),
+        Setting(
+            "refund_failed_jobs",
+            True,
+            inferred("refunds are undocumented; resellers refund consumed_credits when a task FAILS"),
+        ),
     ),
 )
 

@@ -89,7 +89,9 @@ class KlingsimApp:
             await self._provider(scope, receive, send, self.default_provider, path, "")
         else:
             known = ", ".join(f"/{p}" for p in self.sim.runtimes)
-            await _send(send, Response(404, {"error": "not_found", "message": f"No provider here; try {known}"}))
+            await _send(
+                send, Response(404, {"error": "not_found", "message": f"No provider here; try {known}"})
+            )
 
     async def _provider(
         self, scope: Scope, receive: Receive, send: Send, provider: str | None, path: str, mount: str
@@ -114,7 +116,9 @@ class KlingsimApp:
         await _send(send, response, head=method == "HEAD" and provider is not None)
 
 
-def create_app(sim: Simulator | None = None, default_provider: str | None = None, **options: Any) -> KlingsimApp:
+def create_app(
+    sim: Simulator | None = None, default_provider: str | None = None, **options: Any
+) -> KlingsimApp:
     """The ASGI app for a simulator (a new one over every provider, on a virtual clock, if none is given)."""
     if sim is None:
         from klingsim.providers import ALL

@@ -35,17 +35,21 @@ def build(options: ServeOptions) -> KlingsimApp:
 
 def banner(app: KlingsimApp, base: str) -> str:
     lines = [f"klingsim serving on {base} (clock: {app.sim.clock.mode})"]
-    for pid, rt in app.sim.runtimes.items():
+    for pid in app.sim.runtimes:
         lines.append(f"  {pid:<12} {base}/{pid}   openapi: {base}/{pid}/openapi.json")
     if app.default_provider:
         lines.append(f"  {app.default_provider} also at {base}/")
     lines.append(f"  control plane  {base}/_klingsim/health")
-    spec = app.sim.runtimes["kling3api"].spec if "kling3api" in app.sim.runtimes else next(iter(app.sim.runtimes.values())).spec
+    spec = (
+        app.sim.runtimes["kling3api"].spec
+        if "kling3api" in app.sim.runtimes
+        else next(iter(app.sim.runtimes.values())).spec
+    )
     lines.append("Try:")
     lines.append(
         f"  curl -s -X POST {base}/kling3api/api/generate -H 'Authorization: Bearer {spec.auth.example_key}' "
         "-H 'Content-Type: application/json' "
-        "-d '{\"type\": \"pro-text-to-video\", \"prompt\": \"A cinematic shot of mountains at sunrise\"}'"
+        '-d \'{"type": "pro-text-to-video", "prompt": "A cinematic shot of mountains at sunrise"}\''
     )
     return "\n".join(lines)
 

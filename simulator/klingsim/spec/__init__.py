@@ -3,7 +3,16 @@
 from klingsim.spec.doc import INFERRED, DocRef, inferred, public, seed
 from klingsim.spec.errors import Envelope, ErrorRole, ErrorSpec, fill_envelope
 from klingsim.spec.lifecycle import TERMINAL_PHASES, Lifecycle, Phase, RenderTime
-from klingsim.spec.params import NO_DEFAULT, ForbiddenWhen, Param, ParamType, RequiredWhen, Rule, Variant, When
+from klingsim.spec.params import (
+    NO_DEFAULT,
+    ForbiddenWhen,
+    Param,
+    ParamType,
+    RequiredWhen,
+    Rule,
+    Variant,
+    When,
+)
 from klingsim.spec.pricing import PriceTable, Rate, Settlement
 from klingsim.spec.provider import (
     AccountView,

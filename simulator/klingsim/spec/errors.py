@@ -1,4 +1,4 @@
-"""Error catalogue: each provider's documented errors, its envelope, and which error answers which situation."""
+"""Error catalogue: each provider's documented errors, its envelope, and which error answers what."""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ class Param:
     """One documented field: type, default, range, enum, lengths, and the provider error code on violation.
 
     `error` names an entry of the provider's error catalogue; empty means the provider's generic validation
-    error. `whole` on a NUMBER rejects fractions; `numeric_strings` accepts "5" for a number (lenient providers).
+    error. `whole` on a NUMBER rejects fractions; `numeric_strings` accepts "5" for a number (lenient
+    providers).
     `format` names what a string holds beyond its type: "image-url", "video-url", "image-url-or-base64",
     "https-url"; the engine checks what it can without fetching anything outside the simulator.
     """
@@ -67,7 +68,7 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class When:
-    """A condition on one field of the (defaulted) request: equal to one of `values`, or matching `suffixes`."""
+    """A condition on one field of the (defaulted) request: one of `values`, or ending with `suffixes`."""
 
     field: str
     values: tuple[Any, ...] = ()

@@ -1,4 +1,4 @@
-"""Price tables: units, per-second rates, multipliers, fixed prices, minimum billing, charge and refund rules."""
+"""Price tables: units, per-second rates, multipliers, fixed prices, minimum billing, charges, refunds."""
 
 from __future__ import annotations
 

@@ -121,7 +121,7 @@ class Setting:
 
 
 class Violation(Exception):
-    """Raised by hooks and validation: the request breaks a documented rule; `code` names a catalogue error."""
+    """The request breaks a documented rule; `code` names an error of the provider's catalogue."""
 
     def __init__(self, code: str, message: str = "", param: str | None = None) -> None:
         super().__init__(message or code)
@@ -240,6 +240,7 @@ class ProviderSpec:
         if unknown:
             raise KeyError(f"{self.id} has no settings {sorted(unknown)}; known: {sorted(known)}")
         settings = tuple(
-            dataclasses.replace(s, value=overrides[s.name]) if s.name in overrides else s for s in self.settings
+            dataclasses.replace(s, value=overrides[s.name]) if s.name in overrides else s
+            for s in self.settings
         )
         return dataclasses.replace(self, settings=settings)
