@@ -1,0 +1,1 @@
+"""klingsim_contracts: check clients and gateways against each provider's documented behaviour."""
