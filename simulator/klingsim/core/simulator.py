@@ -6,6 +6,7 @@ This is the whole behaviour; the server module only converts HTTP to `Request` a
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +28,7 @@ from klingsim.spec import (
     Endpoint,
     ErrorRole,
     JobView,
+    ParamType,
     Phase,
     ProviderSpec,
     Settlement,
@@ -54,6 +56,9 @@ class Runtime:
         self.id_malformed_error = str(self.settings.get("malformed_id_error", ""))
         self.default_balance = Decimal(str(self.settings.get("default_balance", spec.prices.default_balance)))
         self.refund_failed = bool(self.settings.get("refund_failed_jobs", spec.prices.refund_on_failure))
+        # Synchronous creates (Plan.wait): the longest render answered finished; the status of a failed one.
+        self.sync_wait = float(self.settings.get("sync_wait_seconds", math.inf))
+        self.sync_failure_status = int(self.settings.get("sync_failure_status", 0))
 
 
 class Simulator:
@@ -183,7 +188,7 @@ class Simulator:
 
     def _create(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
         spec = rt.spec
-        body = self._parse_body(rt, req)
+        body = self._query_fields(rt, endpoint, req, self._parse_body(rt, req))
         if spec.hooks.normalize is not None:
             body = spec.hooks.normalize(body)
         variant = self._variant(rt, endpoint, body)
@@ -211,7 +216,7 @@ class Simulator:
             plan=plan,
             cost=price,
             created_at=now,
-            run_at=now + queued,
+            run_at=now if plan.wait else now + queued,  # a synchronous call is worked on at once
             finish_at=now + queued + work,
         )
         prompt = request.get("prompt")
@@ -223,7 +228,35 @@ class Simulator:
             )
         self.engine.add(job)
         self.engine.tick()
+        if plan.wait:
+            return self._answer_waited(rt, endpoint, job, req.origin)
         return Response(endpoint.success_status, spec.hooks.render_created(self.view(rt, job, req.origin)))
+
+    def _query_fields(
+        self, rt: Runtime, endpoint: Endpoint, req: Request, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Query parameters a create endpoint declares (`?async=true`) fill that body field if not sent."""
+        for param in endpoint.query:
+            raw = req.query.get(param.name)
+            if raw is None or param.name in body:
+                continue
+            if param.type is ParamType.BOOLEAN and raw.lower() not in ("true", "false"):
+                code = rt.spec.roles[ErrorRole.VALIDATION]
+                raise Violation(code, f"{param.name} must be true or false", param.name)
+            body[param.name] = raw.lower() == "true" if param.type is ParamType.BOOLEAN else raw
+        return body
+
+    def _answer_waited(self, rt: Runtime, endpoint: Endpoint, job: Job, origin: str) -> Response:
+        """A synchronous create: the job ends before the answer when its render fits in the wait bound.
+
+        The core never blocks: the job ends at once on the clock and `JobView.planned_seconds` says how long
+        it rendered. A render longer than the bound is answered as it stands (then polled).
+        """
+        if job.finish_at - job.created_at <= rt.sync_wait:
+            self.engine.finish(job, job.planned_failure)
+        failed = job.phase is Phase.FAILED and rt.sync_failure_status
+        status = rt.sync_failure_status if failed else endpoint.success_status
+        return Response(status, rt.spec.hooks.render_job(self.view(rt, job, origin)))
 
     def _new_id(self, rt: Runtime, family: str, now: float) -> str:
         template = rt.spec.ids.templates[family]
@@ -291,6 +324,7 @@ class Simulator:
             error_code=job.error[0] if job.error else None,
             error_message=job.error[1] if job.error else None,
             settings=rt.settings,
+            planned_seconds=job.finish_at - job.created_at,
         )
 
     def account_view(self, provider: str, account: str) -> AccountView:

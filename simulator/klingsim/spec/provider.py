@@ -143,13 +143,18 @@ class OutputPlan:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What a valid request costs and produces, computed by the provider's `plan` hook."""
+    """What a valid request costs and produces, computed by the provider's `plan` hook.
+
+    `wait`: the create answers the finished job (a synchronous API, Prospolabs), not the queued one; the
+    wait is bounded by the provider's `sync_wait_seconds` setting.
+    """
 
     price_key: Mapping[str, Any]
     billed_seconds: float
     output: OutputPlan
     id_family: str = "default"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    wait: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +176,7 @@ class JobView:
     error_code: str | None
     error_message: str | None
     settings: Mapping[str, Any]
+    planned_seconds: float = 0.0  # creation to planned end (queue + render), drawn when the job was created
 
 
 @dataclass(frozen=True, slots=True)
