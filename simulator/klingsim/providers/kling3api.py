@@ -134,25 +134,28 @@ PARAMS = (
         default="16:9",
         enum=ASPECT_RATIOS,
     ),
-    Param("image", ParamType.STRING, seed(SEED, "Image URL for image-to-video tasks"), min_length=1),
+    # No min_length on media fields: an empty one counts as missing, so the MISSING_* rules answer it.
+    Param("image", ParamType.STRING, seed(SEED, "Image URL for image-to-video tasks"), format="image-url"),
     Param(
         "end_image",
         ParamType.STRING,
         inferred("the seed lists 'End frame image URL (image-to-video only)' without its field name"),
-        min_length=1,
+        format="image-url",
     ),
     Param(
         "video",
         ParamType.STRING,
         seed(SEED, "Video URL for reference-to-video or video-edit tasks"),
-        min_length=1,
+        format="video-url",
     ),
     Param(
         "images",
         ParamType.ARRAY,
         seed(SEED, "Array of reference image URLs (O3 reference-to-video, max 7)"),
         max_items=7,
-        items=Param("images[]", ParamType.STRING, seed(SEED, "reference image URL"), min_length=1),
+        items=Param(
+            "images[]", ParamType.STRING, seed(SEED, "reference image URL"), min_length=1, format="image-url"
+        ),
     ),
     Param(
         "sound",
