@@ -1,4 +1,4 @@
-"""EvoLink against the examples of its seed page (001) and its public API pages, transcribed in fixtures/evolink/."""
+"""EvoLink against the examples of its seed page (001) and its public API pages (fixtures/evolink/)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ def test_each_seed_price_row_through_the_api(row: dict[str, Any]) -> None:
 @pytest.mark.parametrize("row", PRICE_ROWS, ids=[f"{r['quality']}-{r['sound']}" for r in PRICE_ROWS])
 def test_each_seed_price_row_in_the_table_multiplier_credits_and_dollars(row: dict[str, Any]) -> None:
     table = evolink.SPEC.prices
-    rate = table.rate_for({"model": "kling-o3-text-to-video", "quality": row["quality"], "sound": row["sound"]})
+    key = {"model": "kling-o3-text-to-video", "quality": row["quality"], "sound": row["sound"]}
+    rate = table.rate_for(key)
     assert rate.multiplier == Decimal(row["multiplier"])
     # the rounded multipliers as written give exactly the page's credits (7.2036, 9.0018), not 4/3 or 5/3
     assert table.per_second(rate) == Decimal(row["credits_per_second"])
@@ -106,7 +107,10 @@ def test_base_price_and_minimum_billing_are_the_pages() -> None:
     assert evolink.SPEC.prices.minimum_seconds == prices["minimum_billed_seconds"]
 
 
-@pytest.mark.parametrize("example", load("public_create_examples.json")["examples"], ids=lambda e: e["body"]["model"])
+SIBLING_EXAMPLES = load("public_create_examples.json")["examples"]
+
+
+@pytest.mark.parametrize("example", SIBLING_EXAMPLES, ids=[e["body"]["model"] for e in SIBLING_EXAMPLES])
 def test_public_sibling_examples_answer_with_the_documented_shape(example: dict[str, Any]) -> None:
     documented = load("public_create_examples.json")["response"]
     c = client()
@@ -127,7 +131,8 @@ def test_public_sibling_examples_answer_with_the_documented_shape(example: dict[
 
 def test_per_second_reservation_matches_the_public_example_scale() -> None:
     documented = load("public_create_examples.json")["per_second_response"]
-    task = client().post("/evolink/v1/videos/generations", headers=H, json={"prompt": "x", "duration": 5}).json()
+    body = {"prompt": "x", "duration": 5}
+    task = client().post("/evolink/v1/videos/generations", headers=H, json=body).json()
     assert task["task_info"]["video_duration"] == documented["video_duration"]
     assert task["usage"]["billing_rule"] == documented["billing_rule"]
     assert task["usage"]["credits_reserved"] == documented["credits_reserved"]
