@@ -230,7 +230,8 @@ class Simulator:
         self.engine.tick()
         if plan.wait:
             return self._answer_waited(rt, endpoint, job, req.origin)
-        return Response(endpoint.success_status, spec.hooks.render_created(self.view(rt, job, req.origin)))
+        status = int(rt.settings.get("create_success_status", endpoint.success_status))
+        return Response(status, spec.hooks.render_created(self.view(rt, job, req.origin)))
 
     def _query_fields(
         self, rt: Runtime, endpoint: Endpoint, req: Request, body: dict[str, Any]
@@ -289,7 +290,9 @@ class Simulator:
         hooks = rt.spec.hooks
         if endpoint.action is Action.MODELS and hooks.render_models is not None:
             return Response(200, hooks.render_models())
-        view = self.account_view(rt.spec.id, account)
+        # Only the usage answer lists jobs; balance answers stay O(1) however many jobs the store holds.
+        with_jobs = endpoint.action is Action.USAGE
+        view = self.account_view(rt.spec.id, account, req.origin if with_jobs else None)
         if endpoint.action is Action.BALANCE and hooks.render_balance is not None:
             return Response(200, hooks.render_balance(view))
         if endpoint.action is Action.USAGE and hooks.render_usage is not None:
@@ -327,8 +330,13 @@ class Simulator:
             planned_seconds=job.finish_at - job.created_at,
         )
 
-    def account_view(self, provider: str, account: str) -> AccountView:
+    def account_view(self, provider: str, account: str, jobs_origin: str | None = None) -> AccountView:
+        """The account's balance and ledger; with `jobs_origin`, also its jobs (output URLs on that origin)."""
         rt = self.runtimes[provider]
+        jobs: list[Job] = []
+        if jobs_origin is not None:
+            mine = (j for j in self.engine.jobs() if j.provider == provider and j.account == account)
+            jobs = sorted(mine, key=lambda j: j.created_at)
         return AccountView(
             provider=provider,
             key=account,
@@ -336,6 +344,7 @@ class Simulator:
             spent=self.ledger.spent(provider, account),
             entries=tuple(e.as_json() for e in self.ledger.entries(provider, account)),
             settings=rt.settings,
+            jobs=tuple(self.view(rt, j, jobs_origin or "") for j in jobs),
         )
 
     def error(

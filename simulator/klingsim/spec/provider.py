@@ -187,6 +187,7 @@ class AccountView:
     spent: Decimal
     entries: tuple[Mapping[str, Any], ...]
     settings: Mapping[str, Any]
+    jobs: tuple[JobView, ...] = ()  # the account's jobs, oldest first (EmpirioLabs' usage events)
 
 
 @dataclass(frozen=True, slots=True)
