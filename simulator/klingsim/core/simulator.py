@@ -331,7 +331,7 @@ class Simulator:
         )
 
     def account_view(self, provider: str, account: str, jobs_origin: str | None = None) -> AccountView:
-        """The account's balance and ledger; with `jobs_origin`, also its jobs (output URLs on that origin)."""
+        """The balance and ledger; with `jobs_origin`, also the jobs (output URLs on that origin)."""
         rt = self.runtimes[provider]
         jobs: list[Job] = []
         if jobs_origin is not None:
