@@ -54,16 +54,29 @@ def banner(app: KlingsimApp, base: str) -> str:
     return "\n".join(lines)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening socket: connections queue from this moment, before the server loop starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve(options: ServeOptions) -> int:
     try:
         app = build(options)
-    except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
+        sock = listening_socket(options.host, options.port)
+    except (KeyError, OSError) as exc:
+        print(f"klingsim: {exc.args[-1]}", file=sys.stderr)
         return 2
-    config = uvicorn.Config(app, host=options.host, port=options.port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    print(banner(app, f"http://{options.host}:{options.port}"), flush=True)
-    server.run()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    # The banner is printed once the socket listens, so a reader of the first line can connect at once.
+    print(banner(app, f"http://{options.host}:{port}"), flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
@@ -72,9 +85,7 @@ class ThreadedServer:
 
     def __init__(self, app: KlingsimApp, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        sock = listening_socket(host, port)
         self._sock = sock
         self.url = f"http://{host}:{sock.getsockname()[1]}"
         config = uvicorn.Config(app, log_level="warning", lifespan="off")
