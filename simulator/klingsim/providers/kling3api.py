@@ -286,7 +286,9 @@ def _plan(variant: str, body: dict[str, Any], settings: Mapping[str, Any]) -> Pl
     task: str = body["type"]
     pro = task.startswith(("pro-", "o3-pro-"))
     edit = task.endswith("-video-edit")
-    seconds = float(settings["video_edit_output_seconds"]) if edit else float(body["duration"])
+    # An edit's length is "auto": the source's, when the engine could probe it (a klingsim output).
+    source = settings.get("input_seconds", {}).get("video", settings["video_edit_output_seconds"])
+    seconds = float(source) if edit else float(body["duration"])
     audio = bool(body["sound"]) or bool(body.get("keep_original_sound"))
     key = {"type": task, "sound": body["sound"]} if task in KLING3_TYPES else {"type": task}
     return Plan(
