@@ -51,7 +51,8 @@ RATES = (
 )
 
 # ----------------------------------------------------------------------------------------------- request
-ASPECT_RATIOS = ("16:9", "1:1", "9:16")
+ASPECT_RATIOS = ("16:9", "1:1", "9:16")  # seed 000's order
+TURBO_ASPECT_RATIOS = ("16:9", "9:16", "1:1")  # seed 004's order
 PROMPT = Param(
     "prompt",
     ParamType.STRING,
@@ -225,7 +226,7 @@ TURBO_PARAMS = (
         ParamType.STRING,
         seed(TURBO_SEED, "| aspect_ratio | enum | 16:9 | 16:9, 9:16, 1:1 |"),
         default="16:9",
-        enum=ASPECT_RATIOS,
+        enum=TURBO_ASPECT_RATIOS,
         description="Used for text-to-video; image-to-video follows the source image (seed 004)",
     ),
     Param(
