@@ -24,15 +24,32 @@ def _serve(args: argparse.Namespace) -> int:
     )
 
 
+def _packed(items: Sequence[str], width: int = 96) -> list[str]:
+    """Comma-separated items on lines of at most `width` characters, never breaking an item."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += ", " + item
+        else:
+            lines.append(item)
+    return [line + ("," if i < len(lines) - 1 else "") for i, line in enumerate(lines)]
+
+
 def _providers(_: argparse.Namespace) -> int:
+    """Each provider: where it is mounted, its routes, models and the pages it is built from."""
     from klingsim.providers import ALL
 
     for spec in ALL:
-        print(f"{spec.id:<12} /{spec.id:<12} {spec.title}")
-        print(f"{'':<12} models: {', '.join(spec.models)}")
-        print(f"{'':<12} real base URL: {spec.base_url}")
-        for doc in spec.docs:
-            print(f"{'':<12} source: {doc.cite()}")
+        mount = f"/{spec.id}"
+        print(f"{spec.id}: {spec.title}")
+        rows = [("mount", [f"{mount}  (real API: {spec.base_url}; OpenAPI: {mount}/openapi.json)"])]
+        rows.append(("routes", _packed([f"{e.method} {mount}{e.path}" for e in spec.endpoints])))
+        rows.append(("models", _packed(list(spec.models))))
+        rows.append(("sources", [doc.cite() for doc in spec.docs]))
+        for name, lines in rows:
+            for i, line in enumerate(lines):
+                print(f"  {name if i == 0 else '':<9}{line}")
+        print()
     return 0
 
 
