@@ -236,7 +236,7 @@ IMAGE_TO_VIDEO = Variant(
     page(I2V, "kling-o3-image-to-video"),
     rules=(
         RequiredWhen(
-            ("image_start", "image_urls"),
+            ("image_start", "image_urls", "image_end"),
             When("model", (I2V,)),
             INVALID,
             inferred("image-to-video without any image has nothing to animate"),
