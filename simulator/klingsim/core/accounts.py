@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -12,6 +13,7 @@ class KeyRegistry:
 
     strict: bool = False
     _accounts: dict[tuple[str, str], str] = field(default_factory=dict)
+    on_add: Callable[[str, str, str], None] | None = None  # (provider, key, account): persistence
 
     def account_of(self, provider: str, key: str) -> str | None:
         return self._accounts.get((provider, key))
@@ -19,6 +21,8 @@ class KeyRegistry:
     def add(self, provider: str, key: str, account: str | None = None) -> str:
         account = account or key
         self._accounts[(provider, key)] = account
+        if self.on_add is not None:
+            self.on_add(provider, key, account)
         return account
 
     def keys(self, provider: str) -> list[str]:

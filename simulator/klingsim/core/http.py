@@ -27,6 +27,8 @@ class Response:
     body: Any = None  # a JSON value, or bytes sent as they are
     headers: tuple[tuple[str, str], ...] = ()
     content_type: str = "application/json"
+    # Added latency (a fault): the ASGI adapter waits it out on a real clock only; the core never sleeps.
+    delay: float = 0.0
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):

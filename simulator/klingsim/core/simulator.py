@@ -9,18 +9,25 @@ import json
 import math
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from klingsim.core import controls
 from klingsim.core.accounts import KeyRegistry
+from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
+from klingsim.core.faults import FaultRegistry
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
 from klingsim.core.ids import IdGenerator
 from klingsim.core.jobs import Job, JobEngine
+from klingsim.core.journal import DEFAULT_SIZE, Journal
 from klingsim.core.ledger import InsufficientFunds, Ledger
+from klingsim.core.ratelimit import Limit, RateLimiter
 from klingsim.core.routing import Router
 from klingsim.core.signing import OUTPUTS_PREFIX, OutputRef, UrlSigner
+from klingsim.core.store import MemoryStore, Store
 from klingsim.core.validation import validate
 from klingsim.spec import (
     AccountView,
@@ -40,6 +47,10 @@ from klingsim.spec import (
 # A prompt containing this marker makes its job fail after it runs, like a payment simulator's test cards.
 FAIL_MARKER = re.compile(r"\[klingsim:fail=([A-Za-z0-9_.-]+)\]")
 _FILE_PATH = re.compile(rf"^{OUTPUTS_PREFIX}/(?P<provider>[\w-]+)/(?P<job>[\w.-]+)/(?P<index>\d+)\.mp4$")
+
+def _wall() -> float:
+    return time.perf_counter()
+
 
 Gate = Callable[["Simulator", "Runtime", Endpoint, Request, str], Response | None]
 
@@ -71,21 +82,46 @@ class Simulator:
         strict_keys: bool = False,
         secret: bytes | None = None,
         max_finished_jobs: int = 100_000,
+        journal_size: int = DEFAULT_SIZE,
+        allow_http_callbacks: bool = False,
+        default_rate_limit: Limit | None = None,
+        rate_limits: Mapping[str, Limit | None] | None = None,
+        store: Store | None = None,
+        callback_transport: Transport | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.seed = seed
         self.runtimes = {spec.id: Runtime(spec) for spec in specs}
-        self.keys = KeyRegistry(strict=strict_keys)
-        self.ledger = Ledger()
+        self.store: Store = store if store is not None else MemoryStore()
+        self.keys = KeyRegistry(strict=strict_keys, on_add=self.store.save_key)
+        self.ledger = Ledger(on_append=self.store.save_entry)
         self.engine = JobEngine(self.clock, seed=seed, max_finished=max_finished_jobs)
         self.engine.listeners.append(self._settle)
         self.ids = IdGenerator(seed)
         self.signer = UrlSigner(secret if secret is not None else secrets.token_bytes(32))
-        self.gates: list[Gate] = []
+        self.gates: list[Gate] = [controls.rate_limit_gate]
         self._media: Any = None
+        # Control plane: faults, journal, rate limits (spec's, overridden per provider, else the default;
+        # None in `rate_limits` switches a provider's off), callbacks (delivered after billing settled).
+        self.faults = FaultRegistry(seed)
+        self.journal = Journal(journal_size)
+        self.rate_limiter = RateLimiter()
+        self.default_rate_limit = default_rate_limit
+        self.rate_limits: dict[str, Limit | None] = dict(rate_limits or {})
+        self.allow_http_callbacks = allow_http_callbacks
+        transport = callback_transport or httpx_transport(allow_internal=allow_http_callbacks)
+        self.callbacks = CallbackDispatcher(transport, on_change=self.store.save_delivery)
+        self.engine.listeners.append(lambda job, phase: controls.after_transition(self, job, phase))
+        if self.store.persistent:
+            with self.store.transaction():
+                controls.restore(self)
 
     # ----------------------------------------------------------------- provider requests
     def handle(self, provider_id: str, req: Request) -> Response:
+        """A provider request: faults, journal and persistence around `_dispatch`."""
+        return controls.handle(self, provider_id, req)
+
+    def _dispatch(self, provider_id: str, req: Request) -> Response:
         rt = self.runtimes[provider_id]
         self.engine.tick()
         match = rt.router.match(req.method, req.path)
@@ -193,6 +229,7 @@ class Simulator:
             body = spec.hooks.normalize(body)
         variant = self._variant(rt, endpoint, body)
         request = validate(variant, body, spec.roles[ErrorRole.VALIDATION])
+        callback_url = controls.accept_callback(self, rt, body)
         plan = spec.hooks.plan(variant.name, request, rt.settings)
         price = spec.prices.price(plan.price_key, plan.billed_seconds)
         now = self.clock.now()
@@ -226,7 +263,9 @@ class Simulator:
                 marker.group(1),
                 "Generation failed (requested by a klingsim prompt marker)",
             )
+        controls.prepare_job(self, rt, job, callback_url, req.origin)
         self.engine.add(job)
+        self.store.save_job(job)
         self.engine.tick()
         if plan.wait:
             return self._answer_waited(rt, endpoint, job, req.origin)
@@ -378,6 +417,10 @@ class Simulator:
 
     # ----------------------------------------------------------------- output files
     def download(self, req: Request) -> Response:
+        """An output file request, with download faults applied and recorded in the journal."""
+        return controls.download(self, req)
+
+    def _download(self, req: Request) -> Response:
         """Serve an output file: signature first (403 whatever the clock says), then expiry, then bytes."""
         found = _FILE_PATH.match(req.path)
         rt = self.runtimes.get(found.group("provider")) if found else None
@@ -422,18 +465,37 @@ class Simulator:
     def advance(self, seconds: float) -> float:
         if not isinstance(self.clock, VirtualClock):
             raise TypeError("only a virtual clock can be advanced")
-        now = self.clock.advance(seconds)
-        self.engine.tick()
+        with self.store.transaction():
+            now = self.clock.advance(seconds)
+            self.store.save_clock(now)
+            self.engine.tick()
+        self.callbacks.run_due(now, _wall)  # outside the transaction: deliveries wait on receivers
         return now
 
-    def set_balance(self, provider: str, key: str, amount: Decimal) -> None:
-        account = self.keys.account_of(provider, key) or self.keys.add(provider, key)
-        self.ledger.set_balance(provider, account, amount, self.clock.now())
+    def tick(self) -> int:
+        """Apply what is due by now and run due callback attempts (the server's background worker)."""
+        with self.store.transaction():
+            self.engine.tick()
+        return self.callbacks.run_due(self.clock.now(), _wall)
+
+    def set_balance(self, provider: str, key: str, amount: Decimal, account: str | None = None) -> None:
+        """Set a key's balance, creating the key (in `account`, default its own) if needed."""
+        with self.store.transaction():
+            current = self.keys.account_of(provider, key)
+            if current is None or (account is not None and account != current):
+                current = self.keys.add(provider, key, account)
+            self.ledger.set_balance(provider, current, amount, self.clock.now())
 
     def reset(self) -> None:
-        self.engine.reset()
-        self.ledger.reset()
-        self.keys.reset()
+        with self.store.transaction():
+            self.engine.reset()
+            self.ledger.reset()
+            self.keys.reset()
+            self.faults.clear()
+            self.journal.clear()
+            self.rate_limiter.reset()
+            self.callbacks.reset()
+            self.store.reset()
 
     def settings(self) -> Mapping[str, Mapping[str, Any]]:
         return {pid: rt.settings for pid, rt in self.runtimes.items()}

@@ -10,6 +10,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
 from anyio import to_thread
 
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
@@ -113,6 +114,9 @@ class KlingsimApp:
             response = Response(200, doc)
         else:
             response = self.sim.handle(provider, req)
+        if response.delay and self.sim.clock.mode == "real":
+            # Injected latency is waited out on a real clock only; a virtual clock records it in the journal.
+            await anyio.sleep(response.delay)
         await _send(send, response, head=method == "HEAD" and provider is not None)
 
 

@@ -1,16 +1,19 @@
-"""The control plane under /_klingsim/: clock, reset, accounts. Its own OpenAPI is /_klingsim/openapi.json."""
+"""The control plane under /_klingsim/: clock, reset, accounts, job timelines and outcomes, faults, the
+request journal and callback deliveries. Its own OpenAPI is /_klingsim/openapi.json."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from klingsim.core import controls
 from klingsim.core.clock import iso
+from klingsim.core.faults import fault_from_json
 from klingsim.core.simulator import Simulator
 
 
@@ -20,6 +23,35 @@ class Advance(BaseModel):
 
 class BalanceBody(BaseModel):
     balance: Decimal = Field(ge=0, description="the new balance, in the provider's unit")
+    account: str | None = Field(
+        None, description="the account the key belongs to (keys of one account share balance and rate limit)"
+    )
+
+
+class OutcomeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(
+        description="succeeded, failed, the provider's own word for either, or stuck (stays as it is)"
+    )
+    error: str | None = Field(None, description="the provider failure code a failed job reports")
+    message: str | None = Field(None, description="the failure message")
+
+
+class FaultBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider: str
+    endpoint: Literal["create", "status", "download", "*"] = "*"
+    error: str | None = Field(None, description="a documented error code of that provider, e.g. RATE_LIMITED")
+    count: int | None = Field(None, ge=1, description="fail the next N matching requests, then vanish")
+    rate: float | None = Field(None, ge=0, le=1, description="fail this seeded fraction of matching requests")
+    latency_ms: float | list[float] | None = Field(None, description="added latency: n or [min, max]")
+    job_failure: str | None = Field(None, description="accepted jobs fail after running with this code")
+    stuck: Literal["queued", "running"] | None = Field(None, description="accepted jobs stay in this state")
+    message: str | None = None
+
+
+def _bad(code: str, message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
 def _not_found(what: str) -> JSONResponse:
@@ -64,7 +96,7 @@ def control_app(sim: Simulator) -> FastAPI:
     def put_account(provider: str, api_key: str, body: BalanceBody) -> dict[str, Any] | JSONResponse:
         if provider not in sim.runtimes:
             return _not_found(f"unknown provider {provider}")
-        sim.set_balance(provider, api_key, body.balance)
+        sim.set_balance(provider, api_key, body.balance, body.account)
         return _account(provider, api_key)
 
     @router.get("/accounts/{provider}/{api_key}", response_model=None)
@@ -72,6 +104,67 @@ def control_app(sim: Simulator) -> FastAPI:
         if provider not in sim.runtimes or sim.keys.account_of(provider, api_key) is None:
             return _not_found(f"no account for {provider}/{api_key}")
         return _account(provider, api_key)
+
+    @router.get("/jobs/{provider}/{job_id}", response_model=None)
+    def job_timeline(provider: str, job_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+        """The job's transitions with clock times, ledger entries, outputs and callback attempts."""
+        found = controls.timeline(sim, provider, job_id, str(request.base_url).rstrip("/"))
+        return found if found is not None else _not_found(f"no job {provider}/{job_id}")
+
+    @router.post("/jobs/{provider}/{job_id}/outcome", response_model=None)
+    def job_outcome(
+        provider: str, job_id: str, body: OutcomeBody, request: Request
+    ) -> dict[str, Any] | JSONResponse:
+        """Force the job's end now (settling its billing and firing its callback), or keep it stuck."""
+        try:
+            controls.force_outcome(sim, provider, job_id, body.status, body.error, body.message)
+        except controls.OutcomeError as exc:
+            return _bad(exc.code, exc.message, exc.status)
+        if sim.clock.mode == "virtual":
+            sim.tick()  # deliver its callback now, as an advance would; a real clock's worker does it
+        found = controls.timeline(sim, provider, job_id, str(request.base_url).rstrip("/"))
+        return found if found is not None else _not_found(f"no job {provider}/{job_id}")
+
+    @router.post("/faults", response_model=None)
+    def add_fault(body: FaultBody) -> dict[str, Any] | JSONResponse:
+        rt = sim.runtimes.get(body.provider)
+        if rt is None:
+            return _not_found(f"unknown provider {body.provider}")
+        codes = {e.code for e in rt.spec.errors}
+        if body.error is not None and body.error not in codes:
+            return _bad(
+                "invalid_fault", f"{body.provider} has no error {body.error!r}; known: {sorted(codes)}"
+            )
+        try:
+            fault_id = sim.faults.add(fault_from_json(body.model_dump(exclude_none=True)))
+        except ValueError as exc:
+            return _bad("invalid_fault", str(exc))
+        return {"id": fault_id}
+
+    @router.get("/faults")
+    def list_faults() -> dict[str, Any]:
+        return {"faults": sim.faults.list()}
+
+    @router.delete("/faults")
+    def clear_faults() -> dict[str, Any]:
+        count = len(sim.faults.list())
+        sim.faults.clear()
+        return {"cleared": count}
+
+    @router.delete("/faults/{fault_id}", response_model=None)
+    def remove_fault(fault_id: str) -> dict[str, Any] | JSONResponse:
+        if not sim.faults.remove(fault_id):
+            return _not_found(f"no fault {fault_id}")
+        return {"removed": fault_id}
+
+    @router.get("/requests")
+    def journal(provider: str | None = None, since: int = 0) -> dict[str, Any]:
+        """The request journal (oldest first; `since` a sequence number, for incremental reads)."""
+        return {"size": sim.journal.size, "requests": sim.journal.entries(provider, since)}
+
+    @router.get("/callbacks")
+    def callbacks(provider: str | None = None, job_id: str | None = None) -> dict[str, Any]:
+        return {"deliveries": [d.as_json() for d in sim.callbacks.list(provider, job_id)]}
 
     def _account(provider: str, api_key: str) -> dict[str, Any]:
         account = sim.keys.account_of(provider, api_key) or api_key
