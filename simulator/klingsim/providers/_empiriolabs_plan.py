@@ -113,7 +113,7 @@ def plan_o3(body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
     references = split_list(body, "reference_images", int(settings["max_reference_images"]))
     ref_videos = split_list(body, "reference_videos", int(settings["max_reference_videos"]))
     if _present(body.get("image_end")) and not _present(body.get("image")):
-        # Seed 000: image_end is the "Optional last-frame image URL for image-to-video"; it needs a first frame.
+        # Seed 000: image_end is the "Optional last-frame image URL for image-to-video": it needs image.
         raise Violation(
             INVALID, "image_end is the last frame of an image-to-video job; send image too", "image_end"
         )
