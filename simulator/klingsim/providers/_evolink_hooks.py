@@ -10,18 +10,6 @@ from klingsim.providers._evolink_models import EDIT, INVALID, REF
 from klingsim.providers._evolink_rules import check_request
 from klingsim.spec import AccountView, JobView, OutputPlan, Phase, Plan
 
-# Failed-task error types: the client-side codes of EvoLink's business error list take the validation type,
-# the retryable ones the server type.
-CLIENT_FAILURES = frozenset(
-    {
-        "content_policy_violation",
-        "invalid_parameters",
-        "image_dimension_mismatch",
-        "image_processing_error",
-        "request_cancelled",
-    }
-)
-
 
 def plan(model: str, body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
     check_request(model, body, settings)
@@ -79,7 +67,7 @@ def render_job(job: JobView) -> dict[str, Any]:
         task["error"] = {
             "code": code,
             "message": job.error_message or "Generation failed",
-            "type": INVALID if code in CLIENT_FAILURES else "internal_server_error",
+            "type": INVALID if code in settings["client_failure_codes"] else "internal_server_error",
         }
     return task
 

@@ -337,6 +337,20 @@ SPEC = ProviderSpec(
             ),
         ),
         Setting(
+            "client_failure_codes",
+            (
+                "content_policy_violation",
+                "invalid_parameters",
+                "image_dimension_mismatch",
+                "image_processing_error",
+                "request_cancelled",
+            ),
+            inferred(
+                "a failed task's error.type is undocumented; the codes EvoLink's clients treat as not "
+                "retryable get invalid_request_error, the others internal_server_error"
+            ),
+        ),
+        Setting(
             "video_edit_input_seconds",
             5,
             inferred("video edit bills the source video's seconds, which the simulator doesn't fetch; 5 s"),
