@@ -154,3 +154,19 @@ def test_insufficient_credits_is_a_402_and_writes_nothing() -> None:
         == 200
     )
     assert balance(client) == 0
+
+
+@pytest.mark.parametrize(("source_seconds", "billed"), [(8, 8), (12, 10)])
+def test_video_edit_of_a_klingsim_output_bills_its_probed_length_capped_to_ten(
+    source_seconds: int, billed: int
+) -> None:
+    """Seed 000: "Video inputs are capped to 10 seconds"; a klingsim output URL is probed for its length."""
+    client = SimClient([SPEC])
+    source = run(
+        client,
+        {"model": "kling-o3", "prompt": "A harbour", "model_tier": "standard", "duration": source_seconds},
+    )
+    url = source["result"]["data"][0]["url"]
+    job = run(client, {"model": "kling-o3", "prompt": "Make it snow", "video": url})
+    assert job["result"]["data"][0]["duration_seconds"] == billed
+    assert cost(job) == Decimal("0.336") * billed

@@ -149,6 +149,7 @@ O3_PARAMS = (
         ParamType.STRING,
         seed(O3_SEED, "reference_videosstring--Comma-separated video URLs for reference workflow."),
         min_length=1,
+        format="video-urls",
         description="Comma-separated URLs; an array of URLs is accepted too (providers.md C21)",
     ),
 )

@@ -121,8 +121,11 @@ def plan_o3(body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
     scenes = parse_scenes(body["prompt"], duration, int(settings["max_scenes"]))
     video_input = workflow == "video_edit" or (workflow == "reference" and bool(ref_videos))
     if workflow == "video_edit":
-        # The source sets the length, capped to 10 s (seed 000); it can't be probed, so a Setting says it.
-        seconds = min(_number(settings["video_input_seconds"]), _number(settings["video_input_cap_seconds"]))
+        # The source sets the length, capped to 10 s (seed 000): probed when it is a klingsim output (the
+        # engine's `input_seconds`), else the `video_input_seconds` Setting, as other URLs are never fetched.
+        probed = settings.get("input_seconds", {}).get("video")
+        source = _number(probed) if probed is not None else _number(settings["video_input_seconds"])
+        seconds = min(source, _number(settings["video_input_cap_seconds"]))
     else:
         limits = _number(settings["max_total_seconds"]), _number(settings["min_scene_seconds"])
         seconds = scene_total(scenes, duration, *limits)
