@@ -127,15 +127,30 @@ def test_bodies_over_one_mebibyte_are_413() -> None:
     assert_error(response, 413, "payload_too_large")
 
 
-def test_rate_limited_and_internal_error_render_with_status_and_retry_after() -> None:
-    # No gate triggers them yet in this tree (rate limits and faults are another engineer's work): check the
-    # answer the core would send, straight from the catalogue.
+def test_the_sixty_first_request_in_a_minute_is_429_rate_limited_with_retry_after() -> None:
     c = SimClient([SPEC])
-    limited = c.sim.error(c.sim.runtimes["prospolabs"], "rate_limited")
-    assert limited.status == 429 and set(limited.body) == {"code", "message"}
-    assert limited.body["code"] == "rate_limited" and ("retry-after", "60") in limited.headers
-    internal = c.sim.error(c.sim.runtimes["prospolabs"], "internal_error")
-    assert internal.status == 500 and internal.body["code"] == "internal_error"
+    gid = c.post(GENERATE, headers=H, json=BASE).json()["generation_id"]
+    statuses = [c.get(f"/prospolabs/v1/generations/{gid}", headers=H).status_code for _ in range(59)]
+    assert statuses == [200] * 59
+    limited = c.get(f"/prospolabs/v1/generations/{gid}", headers=H)
+    assert_error(limited, 429, "rate_limited")
+    assert int(limited.headers["retry-after"]) > 0
+    c.advance(60)
+    assert c.get(f"/prospolabs/v1/generations/{gid}", headers=H).status_code == 200
+
+
+def test_injected_internal_error_is_500_internal_error() -> None:
+    c = SimClient([SPEC])
+    response = c.post(GENERATE, headers={**H, "X-Klingsim-Fault": "internal_error"}, json=BASE)
+    assert_error(response, 500, "internal_error")
+    assert not [e for e in c.sim.ledger.entries("prospolabs", KEY) if e.kind == "charge"]
+    assert not list(c.sim.engine.jobs())
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example.com/x", "https://127.0.0.1/x", "not a url"])
+def test_webhook_urls_must_be_public_https(url: str) -> None:
+    body = {**BASE, "async": True, "webhook_url": url}
+    assert_error(SimClient([SPEC]).post(GENERATE, headers=H, json=body), 400, "invalid_request")
 
 
 def test_no_error_leaks_a_framework_default() -> None:
