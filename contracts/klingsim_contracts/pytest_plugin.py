@@ -1,1 +1,195 @@
-"""The klingsim pytest plugin (entry point `pytest11: klingsim`); imports only pytest at module level."""
+"""The klingsim pytest plugin (entry point `pytest11: klingsim`).
+
+Imports only pytest at module level: everything else is imported when a fixture or option is used, so
+installing klingsim costs other test suites nothing.
+
+This is the one module of `klingsim_contracts` that imports `klingsim.server` (lazily, in fixtures): the
+fixtures must build the simulator's ASGI app and threaded server; everything they hand it to (routing,
+recording, client mode) receives the app as a value and never imports the server.
+
+Fixtures: `klingsim` (function scope: in-process simulator on a virtual clock, provider hosts routed to it),
+`klingsim_server` (session scope: the simulator on a loopback port in a thread), `klingsim_check_client`
+(client mode over `check_client`). Marker: `@pytest.mark.klingsim(provider=..., balance=..., faults=[...])`.
+Options: `--klingsim-target/-provider/-api-key/-upstream-control` run the gateway kit (its own plugin).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from klingsim.server.run import ThreadedServer
+    from klingsim_contracts.client import ClientReport
+    from klingsim_contracts.handle import KlingsimHandle
+
+MARKER_OPTIONS = ("provider", "balance", "faults")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("klingsim", "klingsim contract kit")
+    group.addoption("--klingsim-target", help="base URL of a gateway to check against a provider's contract")
+    group.addoption("--klingsim-provider", help="provider id the target implements (e.g. kling3api)")
+    group.addoption("--klingsim-api-key", help="API key the kit sends to the target")
+    group.addoption(
+        "--klingsim-upstream-control",
+        help="base URL of the klingsim server the gateway uses upstream (faults and time are driven there)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "klingsim(*, provider=None, balance=None, faults=()): configure the `klingsim` fixture: default "
+        "provider, starting balance of new keys, faults to inject (FaultSpec or control-plane JSON dicts)",
+    )
+    target = config.getoption("--klingsim-target", None)
+    if not target:
+        return
+    import importlib
+
+    try:
+        gateway = importlib.import_module("klingsim_contracts.pytest_gateway")
+    except ModuleNotFoundError as missing:
+        if missing.name not in ("klingsim_contracts.pytest_gateway",):
+            raise
+        raise pytest.UsageError(
+            "--klingsim-target runs the gateway contract kit, but klingsim_contracts.pytest_gateway is not "
+            "installed in this klingsim version"
+        ) from None
+    plugin = gateway.GatewayPlugin(
+        target,
+        config.getoption("--klingsim-provider", None),
+        config.getoption("--klingsim-api-key", None),
+        config.getoption("--klingsim-upstream-control", None),
+    )
+    config.pluginmanager.register(plugin, "klingsim-gateway")
+
+
+# ----------------------------------------------------------------------------- Hypothesis output
+def _schemathesis_item(item: pytest.Item) -> bool:
+    return any(type(node).__module__.startswith("schemathesis") for node in item.listchain())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Give Hypothesis back its printer for tests that are not schemathesis' own.
+
+    schemathesis swaps `hypothesis.core.RepresentationPrinter` for a no-op (a speed-up for its own runs),
+    which turns every other falsifying example into `test_x(x=,)` (toolchain.md item 1). Guarded: only when
+    Hypothesis is already imported and the printer in place is schemathesis'; put back afterwards.
+    """
+    core = sys.modules.get("hypothesis.core")
+    current = getattr(core, "RepresentationPrinter", None)
+    swapped = (
+        core is not None
+        and current is not None
+        and str(getattr(current, "__module__", "")).startswith("schemathesis")
+        and not _schemathesis_item(item)
+    )
+    if swapped:
+        from hypothesis.vendor import pretty
+
+        core.RepresentationPrinter = pretty.RepresentationPrinter  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        if swapped:
+            core.RepresentationPrinter = current  # type: ignore[union-attr]
+
+
+# ----------------------------------------------------------------------------- fixtures
+def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("klingsim")
+    if marker is None:
+        return {}
+    if marker.args:
+        raise pytest.UsageError(
+            f"@pytest.mark.klingsim takes keyword-only options ({', '.join(MARKER_OPTIONS)}); "
+            f"got positional {marker.args!r}"
+        )
+    unknown = sorted(set(marker.kwargs) - set(MARKER_OPTIONS))
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.klingsim: unknown option(s) {unknown}; known: {', '.join(MARKER_OPTIONS)}"
+        )
+    return dict(marker.kwargs)
+
+
+def _apply_marker(handle: KlingsimHandle, options: dict[str, Any]) -> None:
+    from decimal import Decimal
+
+    provider = options.get("provider")
+    if provider is not None and provider not in handle.sim.runtimes:
+        raise pytest.UsageError(f"@pytest.mark.klingsim: unknown provider {provider!r}")
+    if options.get("balance") is not None:
+        amount = Decimal(str(options["balance"]))
+        targets = [provider] if provider else list(handle.sim.runtimes)
+        for pid in targets:
+            handle.sim.runtimes[pid].default_balance = amount
+    for fault in options.get("faults") or ():
+        if isinstance(fault, dict) and "provider" not in fault and provider:
+            handle.add_fault({"provider": provider, **fault})
+        else:
+            handle.add_fault(fault)
+
+
+@pytest.fixture
+def klingsim(request: pytest.FixtureRequest) -> Iterator[KlingsimHandle]:
+    """An in-process simulator on a virtual clock; httpx and requests traffic to provider hosts goes to it."""
+    from klingsim.core.clock import VirtualClock
+    from klingsim.core.simulator import Simulator
+    from klingsim.providers import ALL
+    from klingsim.server.app import KlingsimApp
+    from klingsim_contracts.handle import KlingsimHandle
+    from klingsim_contracts.routing import TrafficRouter
+
+    options = _marker_options(request)
+    sim = Simulator(ALL, VirtualClock(), seed=0)
+    router = TrafficRouter(KlingsimApp(sim), ALL)
+    handle = KlingsimHandle(sim, router)
+    _apply_marker(handle, options)
+    with router:
+        yield handle
+    problems = list(handle.problems())
+    if problems:
+        pytest.fail("klingsim found problems:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def klingsim_server() -> Iterator[ThreadedServer]:
+    """The simulator (every provider under /<id>, virtual clock) on a free loopback port; `.url`."""
+    from klingsim.core.clock import VirtualClock
+    from klingsim.core.simulator import Simulator
+    from klingsim.providers import ALL
+    from klingsim.server.app import KlingsimApp
+    from klingsim.server.run import ThreadedServer
+
+    server = ThreadedServer(KlingsimApp(Simulator(ALL, VirtualClock(), seed=0)))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def klingsim_check_client(request: pytest.FixtureRequest) -> Callable[..., ClientReport]:
+    """`klingsim_check_client(run, provider=...)`: the client suite; fails the test with its report."""
+    from klingsim.server.app import KlingsimApp
+    from klingsim_contracts.client import check_client
+
+    default_provider = _marker_options(request).get("provider") or request.config.getoption(
+        "--klingsim-provider", None
+    )
+
+    def check(run: Callable[..., Any], *, provider: str | None = None, **options: Any) -> ClientReport:
+        chosen = provider or default_provider
+        if not chosen:
+            raise pytest.UsageError("klingsim_check_client needs provider=... (or the marker's provider)")
+        report = check_client(run, provider=chosen, make_app=KlingsimApp, **options)
+        if not report.ok:
+            pytest.fail(report.text(), pytrace=False)
+        return report
+
+    return check

@@ -1,0 +1,102 @@
+"""The client suite's report: per scenario, what was asked, what the client did, and what it did wrong."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from klingsim_contracts.client.checks import Finding
+
+
+@dataclass(slots=True)
+class ScenarioResult:
+    scenario: str
+    description: str
+    findings: list[Finding] = field(default_factory=list)
+    request: dict[str, Any] | None = None  # the (shrunk) request of the failing run, or the last one
+    runs: int = 0
+    outcome: str = ""
+    transcript: list[str] = field(default_factory=list)
+    not_exercised: str = ""  # why the scenario could not be staged for this provider
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+@dataclass(slots=True)
+class ClientReport:
+    provider: str
+    client: str
+    results: list[ScenarioResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        exercised = [r for r in self.results if not r.not_exercised]
+        return bool(exercised) and all(r.ok for r in exercised)
+
+    @property
+    def findings(self) -> list[tuple[str, Finding]]:
+        return [(r.scenario, f) for r in self.results for f in r.findings]
+
+    def text(self) -> str:
+        lines = [f"klingsim client suite: {self.client} against {self.provider}"]
+        for r in self.results:
+            if r.not_exercised:
+                lines.append(f"  - {r.scenario}: not exercised ({r.not_exercised})")
+                continue
+            mark = "ok  " if r.ok else "FAIL"
+            lines.append(f"  {mark} {r.scenario}: {r.description} [{r.runs} run(s); client {r.outcome}]")
+            if r.ok:
+                continue
+            for f in r.findings:
+                lines.append(f"       {f.check}: {f.message}")
+            if r.request is not None:
+                lines.append(f"       request asked for: {json.dumps(r.request, ensure_ascii=False)}")
+            if r.transcript:
+                lines.append("       what it sent:")
+                lines.extend(f"         {t}" for t in r.transcript[:40])
+                if len(r.transcript) > 40:
+                    lines.append(f"         … {len(r.transcript) - 40} more")
+        if not any(not r.not_exercised for r in self.results):
+            lines.append("  nothing was exercised: the run fails")
+        lines.append("passed" if self.ok else f"{len(self.findings)} problem(s)")
+        return "\n".join(lines)
+
+    __str__ = text
+
+    def junit(self) -> str:
+        cases = []
+        for r in self.results:
+            name = quoteattr(r.scenario)
+            inner = ""
+            if r.not_exercised:
+                inner = f"<skipped message={quoteattr(r.not_exercised)}/>"
+            elif r.findings:
+                text = "\n".join(f"{f.check}: {f.message}" for f in r.findings)
+                checks = ",".join(sorted({f.check for f in r.findings}))
+                inner = (
+                    f'<properties><property name="checks" value={quoteattr(checks)}/></properties>'
+                    f"<failure message={quoteattr(r.findings[0].message)}>{escape(text)}</failure>"
+                )
+            cases.append(f"<testcase classname={quoteattr(self.provider)} name={name}>{inner}</testcase>")
+        failures = sum(1 for r in self.results if r.findings)
+        skipped = sum(1 for r in self.results if r.not_exercised)
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<testsuite name={quoteattr("klingsim client: " + self.client)} tests="{len(self.results)}" '
+            f'failures="{failures}" skipped="{skipped}">' + "".join(cases) + "</testsuite>\n"
+        )
+
+
+def transcript(entries: list[dict[str, Any]], start: float) -> list[str]:
+    """One line per exchange, with client time relative to the run's start."""
+    lines = []
+    for e in entries:
+        target = e["path"]
+        if e.get("query"):
+            target += "?" + "&".join(f"{k}={v}" for k, v in e["query"].items())
+        lines.append(f"t=+{e['t'] - start:.1f}s {e['method']} {target} -> {e['status']}")
+    return lines

@@ -1,0 +1,300 @@
+"""Drive a client through every scenario: in-process (`check_client`) or as a program (`check_command`).
+
+In-process, the client is a callable `run(base_url, api_key, request)`: it gets the provider's *real* base
+URL (its traffic is routed to the simulator, see `routing`), submits `request`, waits, downloads, and
+returns to claim success or raises to report failure. It waits in virtual time: `time.sleep` and
+`asyncio.sleep` advance the simulator's clock (see `vtime`). Requests come from Hypothesis (valid bodies
+derived from the spec); a failing scenario is shrunk to the simplest request that still shows the problem.
+
+As a program (any language), the command runs once per scenario against a loopback server, with
+KLINGSIM_BASE_URL, KLINGSIM_API_KEY and KLINGSIM_REQUEST in its environment; exit status 0 claims success.
+It waits in real time, so the simulator's clock runs `speed` times faster than the wall clock, and the
+checks judge intervals on the wall clock.
+
+This module never imports `klingsim.server`: callers hand it `make_app` (and `serve`, for programs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from klingsim.core.clock import VirtualClock
+from klingsim.core.simulator import Simulator
+from klingsim.providers import ALL, by_id
+from klingsim.spec import ProviderSpec
+from klingsim_contracts.client.checks import Evidence, Finding, Outcome, judge
+from klingsim_contracts.client.inputs import minimal_request, valid_requests
+from klingsim_contracts.client.report import ClientReport, ScenarioResult, transcript
+from klingsim_contracts.client.scenarios import Scenario, Stage, applies, by_name
+from klingsim_contracts.recording import RecordingApp
+from klingsim_contracts.routing import AsgiApp, TrafficRouter
+from klingsim_contracts.vtime import RunawayClient, sleeps_advance
+
+ClientRun = Callable[[str, str, dict[str, Any]], Any]
+MakeApp = Callable[[Simulator], AsgiApp]
+Serve = Callable[[AsgiApp], AbstractContextManager[str]]
+
+DEFAULT_MIN_POLL_INTERVAL = 1.0  # seconds; inferred: no provider page states a polling rate
+DEFAULT_BUDGET_SECONDS = 6 * 3600.0  # virtual time a client may wait in one scenario
+DEFAULT_MAX_REQUESTS = 400  # requests a client may send in one scenario
+
+
+class _ScenarioFailed(Exception):
+    def __init__(self, result: ScenarioResult) -> None:
+        super().__init__(result.scenario)
+        self.result = result
+
+
+def _client_name(run: Any) -> str:
+    return str(getattr(run, "__qualname__", None) or getattr(run, "__name__", None) or repr(run))
+
+
+class _Harness:
+    """One simulator, recorder and router for a whole in-process check; reset between runs."""
+
+    def __init__(self, spec: ProviderSpec, make_app: MakeApp, seed: int, max_requests: int) -> None:
+        self.spec = spec
+        self.sim = Simulator(ALL, VirtualClock(), seed=seed)
+        self.recorder = RecordingApp(make_app(self.sim), self.sim)
+        self.router = TrafficRouter(self.recorder, ALL)
+        self.router.guard = self._guard
+        self.max_requests = max_requests
+
+    def _guard(self) -> None:
+        if len(self.recorder.entries) >= self.max_requests:
+            raise RunawayClient(f"the client sent more than {self.max_requests} requests in one scenario")
+
+    def stage(self, scenario: Scenario, api_key: str, retry_after: int | None) -> Stage:
+        self.sim.reset()
+        self.recorder.clear()
+        self.router.refused.clear()
+        stage = Stage(self.sim, self.spec, scenario, retry_after)
+        self.recorder.before[:] = [stage.before]
+        self.recorder.transforms[:] = [stage.transform]
+        self.recorder.after[:] = [stage.after]
+        stage.prepare(api_key)
+        return stage
+
+
+def _call(run: ClientRun, base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    try:
+        result = run(base_url, api_key, json.loads(json.dumps(request)))
+        if inspect.isawaitable(result):
+            result = asyncio.run(_awaited(result))
+    except RunawayClient as runaway:
+        return Outcome(False, f"stopped: {runaway}")
+    except Exception as error:
+        return Outcome(False, f"{type(error).__name__}: {error}")
+    return Outcome(True, _short_repr(result))
+
+
+async def _awaited(value: Any) -> Any:
+    return await value
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 120 else text[:119] + "…"
+
+
+def _result(
+    scenario: Scenario,
+    request: dict[str, Any],
+    findings: list[Finding],
+    outcome: Outcome,
+    entries: list[dict[str, Any]],
+    start: float,
+) -> ScenarioResult:
+    claimed = "claimed success" if outcome.claimed_success else f"reported failure: {outcome.detail}"
+    return ScenarioResult(
+        scenario.name,
+        scenario.description,
+        findings,
+        request,
+        1,
+        claimed,
+        transcript(entries, start),
+    )
+
+
+def check_client(
+    run: ClientRun,
+    *,
+    provider: str,
+    make_app: MakeApp,
+    scenarios: Sequence[str] | None = None,
+    max_examples: int = 3,
+    min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL,
+    api_key: str | None = None,
+    seed: int = 0,
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    max_requests: int = DEFAULT_MAX_REQUESTS,
+) -> ClientReport:
+    """Run `run(base_url, api_key, request)` through each scenario with Hypothesis-drawn requests."""
+    spec = by_id(provider)
+    key = api_key or spec.auth.example_key
+    harness = _Harness(spec, make_app, seed, max_requests)
+    report = ClientReport(provider, _client_name(run))
+
+    def once(scenario: Scenario, request: dict[str, Any]) -> ScenarioResult:
+        harness.stage(scenario, key, None)
+        start = harness.sim.clock.now()
+        with sleeps_advance(harness.sim.advance, budget_seconds):
+            outcome = _call(run, spec.base_url, key, request)
+        entries = list(harness.recorder.entries)
+        evidence = Evidence(spec, harness.sim, scenario, key, entries, outcome, min_poll_interval)
+        findings = judge(evidence) + _refused(harness.router)
+        if outcome.detail.startswith("stopped:"):
+            findings.append(Finding("CLIENT-TERMINATES", outcome.detail[len("stopped: ") :]))
+        return _result(scenario, request, findings, outcome, entries, start)
+
+    with harness.router:
+        for scenario in by_name(list(scenarios) if scenarios else None):
+            if not applies(scenario, spec):
+                report.results.append(
+                    ScenarioResult(
+                        scenario.name, scenario.description, not_exercised=f"{provider} can't stage it"
+                    )
+                )
+                continue
+            report.results.append(_explore(scenario, spec, once, max_examples))
+    return report
+
+
+def _explore(
+    scenario: Scenario,
+    spec: ProviderSpec,
+    once: Callable[[Scenario, dict[str, Any]], ScenarioResult],
+    max_examples: int,
+) -> ScenarioResult:
+    """Run one scenario on Hypothesis-drawn requests; a failure is shrunk to its simplest request."""
+    from hypothesis import HealthCheck, Verbosity, given, settings
+    from hypothesis import Phase as HypothesisPhase
+
+    runs = 0
+    passed: list[ScenarioResult] = []
+
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+        phases=(HypothesisPhase.generate, HypothesisPhase.shrink),
+    )
+    @given(request=valid_requests(spec))
+    def probe(request: dict[str, Any]) -> None:
+        nonlocal runs
+        runs += 1
+        result = once(scenario, request)
+        if result.findings:
+            raise _ScenarioFailed(result)
+        passed[:] = [result]
+
+    try:
+        probe()
+    except _ScenarioFailed as failed:
+        failed.result.runs = runs
+        return failed.result
+    result = passed[0] if passed else ScenarioResult(scenario.name, scenario.description)
+    result.runs = runs
+    return result
+
+
+def _refused(router: TrafficRouter) -> list[Finding]:
+    return [
+        Finding("CLIENT-KNOWN-HOSTS", f"sent {r.method} {r.url}, a host that is not the provider's")
+        for r in router.refused
+    ]
+
+
+# ----------------------------------------------------------------------------- programs (any language)
+@contextmanager
+def _clock_driver(sim: Simulator, speed: float) -> Iterator[None]:
+    """Advance the simulator's virtual clock `speed` times as fast as the wall clock, in a thread."""
+    stop = threading.Event()
+
+    def drive() -> None:
+        last = time.monotonic()
+        while not stop.wait(0.01):
+            now = time.monotonic()
+            sim.advance((now - last) * speed)
+            last = now
+
+    thread = threading.Thread(target=drive, name="klingsim-clock", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def check_command(
+    argv: Sequence[str],
+    *,
+    provider: str,
+    make_app: MakeApp,
+    serve: Serve,
+    scenarios: Sequence[str] | None = None,
+    speed: float = 60.0,
+    retry_after: int | None = 1,
+    min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL,
+    timeout: float = 120.0,
+    seed: int = 0,
+) -> ClientReport:
+    """Run a client program once per scenario against a loopback server and judge what it sent."""
+    spec = by_id(provider)
+    key = spec.auth.example_key
+    sim = Simulator(ALL, VirtualClock(), seed=seed)
+    recorder = RecordingApp(make_app(sim), sim, client_time=time.monotonic)
+    report = ClientReport(provider, " ".join(argv))
+    request = minimal_request(spec)
+    with serve(recorder) as base_url, _clock_driver(sim, speed):
+        for scenario in by_name(list(scenarios) if scenarios else None):
+            if not applies(scenario, spec):
+                report.results.append(
+                    ScenarioResult(
+                        scenario.name, scenario.description, not_exercised=f"{provider} can't stage it"
+                    )
+                )
+                continue
+            sim.reset()
+            recorder.clear()
+            stage = Stage(sim, spec, scenario, retry_after)
+            recorder.before[:] = [stage.before]
+            recorder.transforms[:] = [stage.transform]
+            recorder.after[:] = [stage.after]
+            stage.prepare(key)
+            env = {
+                **os.environ,
+                "KLINGSIM_BASE_URL": f"{base_url}/{provider}",
+                "KLINGSIM_API_KEY": key,
+                "KLINGSIM_REQUEST": json.dumps(request),
+            }
+            start = time.monotonic()
+            findings: list[Finding] = []
+            try:
+                done = subprocess.run(
+                    list(argv), check=False, env=env, capture_output=True, text=True, timeout=timeout
+                )
+                tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+                outcome = Outcome(done.returncode == 0, f"exit {done.returncode}: {' | '.join(tail)}")
+            except subprocess.TimeoutExpired:
+                outcome = Outcome(False, f"still running after {timeout:g} s; stopped")
+                findings.append(Finding("CLIENT-TERMINATES", f"the program ran past {timeout:g} s"))
+            entries = list(recorder.entries)
+            evidence = Evidence(spec, sim, scenario, key, entries, outcome, min_poll_interval)
+            findings = judge(evidence) + findings
+            report.results.append(_result(scenario, request, findings, outcome, entries, start))
+    return report
