@@ -141,6 +141,22 @@ def test_model_params_are_typed(params: dict[str, Any], param: str) -> None:
     invalid({"prompt": "x", "model_params": params}, param)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://your-domain.com/webhooks/video-task-completed",
+        "https://127.0.0.1/cb",
+        "https://10.1.2.3/cb",
+        "https://192.168.0.7/cb",
+        "https://172.16.0.1/cb",
+        "not a url",
+    ],
+)
+def test_callback_url_must_be_public_https(url: str) -> None:
+    # "HTTPS only, no internal IPs" (seed); the rules come from the spec's CallbackPolicy
+    invalid({"prompt": "x", "callback_url": url}, "callback_url")
+
+
 # ----------------------------------------------------------------- multi-shot (C7, C8)
 @pytest.mark.parametrize("prompt", [None, "", "   "])
 def test_prompt_may_be_empty_only_in_customized_multi_shot(prompt: str | None) -> None:

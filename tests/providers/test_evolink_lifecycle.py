@@ -124,6 +124,27 @@ def test_failed_task_releases_the_reservation_and_reports_the_business_code() ->
     assert c.sim.ledger.inconsistencies() == []
 
 
+def test_cancelling_on_the_control_plane_fails_with_request_cancelled_and_releases() -> None:
+    # C23: no cancel route is documented; the admin hook ends a pending task as a cancellation
+    c, task = start()
+    outcome = {"status": "failed", "error": "request_cancelled"}
+    assert c.post(f"/_klingsim/jobs/evolink/{task['id']}/outcome", json=outcome).status_code == 200
+    cancelled = poll(c, task["id"])
+    assert cancelled["status"] == "failed" and cancelled["task_info"]["can_cancel"] is False
+    assert cancelled["error"]["code"] == "request_cancelled"
+    assert cancelled["error"]["type"] == "invalid_request_error"
+    assert remaining(c) == 1000
+    unnamed = start()
+    unnamed_id = unnamed[1]["id"]
+    assert (
+        unnamed[0]
+        .post(f"/_klingsim/jobs/evolink/{unnamed_id}/outcome", json={"status": "failed"})
+        .status_code
+        == 200
+    )
+    assert poll(unnamed[0], unnamed_id)["error"]["code"] == "unknown_error"
+
+
 def test_a_retryable_failure_code_gets_the_server_error_type() -> None:
     c, task = start({"prompt": "[klingsim:fail=generation_timeout]"})
     c.advance(3600)

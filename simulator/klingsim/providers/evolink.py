@@ -337,6 +337,15 @@ SPEC = ProviderSpec(
             ),
         ),
         Setting(
+            "default_failure_code",
+            "unknown_error",
+            public(
+                "https://github.com/EvoLinkAI/evolink-media-mcp",
+                "failed-task error codes (error-handler.ts): … unknown_error (retryable)",
+            ),
+            "error.code of a task failed on the control plane without a code",
+        ),
+        Setting(
             "client_failure_codes",
             (
                 "content_policy_violation",
