@@ -58,7 +58,7 @@ def output_seconds(sim: Simulator, url: str) -> float | None:
 
 
 def inspect(sim: Simulator, rt: Runtime, variant: Variant, request: dict[str, Any]) -> dict[str, float]:
-    """Check base64 images; return the longest probed duration of each video field holding klingsim outputs."""
+    """Check base64 images; return the longest probed duration of each video field of klingsim outputs."""
     seconds: dict[str, float] = {}
     for param in variant.params:
         if param.name not in request:

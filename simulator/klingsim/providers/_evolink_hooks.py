@@ -8,12 +8,23 @@ from typing import Any
 
 from klingsim.providers._evolink_models import EDIT, INVALID, REF
 from klingsim.providers._evolink_rules import check_request
-from klingsim.spec import AccountView, JobView, OutputPlan, Phase, Plan
+from klingsim.spec import AccountView, JobView, OutputPlan, Phase, Plan, Violation
+
+# Reference videos: "video_url (MP4/MOV, <=200 MB, >=3 s ...)", used up to 10 s
+# (https://docs.evolink.ai/en/api-manual/video-series/kling/kling-o3-reference-to-video).
+REF_VIDEO_SECONDS = (3.0, 10.0)
 
 
 def plan(model: str, body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
     check_request(model, body, settings)
-    seconds = float(settings["video_edit_input_seconds"]) if model == EDIT else float(body["duration"])
+    probed: float | None = settings.get("input_seconds", {}).get("video_url")
+    if model == REF and probed is not None and not REF_VIDEO_SECONDS[0] <= probed <= REF_VIDEO_SECONDS[1]:
+        # Only a klingsim output can be probed; other URLs are never fetched, so their length is trusted.
+        raise Violation(INVALID, f"video_url must be 3-10 seconds long, not {probed:.1f}", param="video_url")
+    if model == EDIT:
+        seconds = probed if probed is not None else float(settings["video_edit_input_seconds"])
+    else:
+        seconds = float(body["duration"])
     if model in (REF, EDIT):
         audio = bool(body.get("keep_original_sound")) and bool(body.get("video_url"))
         sound = "off"
