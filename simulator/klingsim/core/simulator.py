@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from klingsim.core import controls
+from klingsim.core import controls, inputs, media
 from klingsim.core.accounts import KeyRegistry
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
@@ -47,6 +47,7 @@ from klingsim.spec import (
 # A prompt containing this marker makes its job fail after it runs, like a payment simulator's test cards.
 FAIL_MARKER = re.compile(r"\[klingsim:fail=([A-Za-z0-9_.-]+)\]")
 _FILE_PATH = re.compile(rf"^{OUTPUTS_PREFIX}/(?P<provider>[\w-]+)/(?P<job>[\w.-]+)/(?P<index>\d+)\.mp4$")
+
 
 def _wall() -> float:
     return time.perf_counter()
@@ -100,7 +101,7 @@ class Simulator:
         self.ids = IdGenerator(seed)
         self.signer = UrlSigner(secret if secret is not None else secrets.token_bytes(32))
         self.gates: list[Gate] = [controls.rate_limit_gate]
-        self._media: Any = None
+        self.media = media.MediaCache()
         # Control plane: faults, journal, rate limits (spec's, overridden per provider, else the default;
         # None in `rate_limits` switches a provider's off), callbacks (delivered after billing settled).
         self.faults = FaultRegistry(seed)
@@ -230,7 +231,9 @@ class Simulator:
         variant = self._variant(rt, endpoint, body)
         request = validate(variant, body, spec.roles[ErrorRole.VALIDATION])
         callback_url = controls.accept_callback(self, rt, body)
-        plan = spec.hooks.plan(variant.name, request, rt.settings)
+        probed = inputs.inspect(self, rt, variant, request)
+        # Hooks see the settings, plus the probed seconds of inputs that are klingsim outputs (core.inputs).
+        plan = spec.hooks.plan(variant.name, request, {**rt.settings, "input_seconds": probed})
         price = spec.prices.price(plan.price_key, plan.billed_seconds)
         now = self.clock.now()
         job_id = self._new_id(rt, plan.id_family, now)
@@ -322,7 +325,7 @@ class Simulator:
             raise Violation(rt.id_malformed_error, f"Invalid task id: {job_id}", param="task_id")
         job = self.engine.get(spec.id, job_id)
         if job is None or (account is not None and job.account != account):
-            raise Violation(spec.roles[ErrorRole.NOT_FOUND], f"task {job_id} does not exist")
+            raise Violation(spec.roles[ErrorRole.NOT_FOUND], f"{job_id} does not exist")
         return job
 
     def _account_action(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
@@ -444,14 +447,21 @@ class Simulator:
             )
         return self._serve_media(job, req)
 
-    def _serve_media(self, job: Job, req: Request) -> Response:
-        from klingsim.core import media
+    def output_path(self, path: str) -> tuple[str, str, int] | None:
+        """(provider, job id, file index) when `path` is an output file's path."""
+        found = _FILE_PATH.match(path)
+        if found is None or found.group("provider") not in self.runtimes:
+            return None
+        return found.group("provider"), found.group("job"), int(found.group("index"))
 
-        if self._media is None:
-            self._media = media.MediaCache()
+    def media_file(self, job: Job) -> media.MediaFile:
+        """The job's video, rendered on first use and cached by its parameters."""
         out = job.plan.output
         width, height = media.frame_size(out.aspect_ratio, out.lines)
-        file = self._media.get(media.MediaSpec(width, height, float(out.seconds), out.audio))
+        return self.media.get(media.MediaSpec(width, height, float(out.seconds), out.audio))
+
+    def _serve_media(self, job: Job, req: Request) -> Response:
+        file = self.media_file(job)
         answer = media.serve_media(
             req.method,
             file,
