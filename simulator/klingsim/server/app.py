@@ -53,7 +53,8 @@ def _origin(scope: Scope, headers: dict[str, str]) -> str:
 
 async def _send(send: Send, response: Response, head: bool = False) -> None:
     body = response.encoded()
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    # Lower-case names: ASGI servers expect them, and duplicates are then easy to see.
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
     if response.content_type:
         headers.append((b"content-type", response.content_type.encode()))
     if not any(k == b"content-length" for k, _ in headers):
