@@ -1,4 +1,4 @@
-"""Command line: klingsim serve | providers | openapi ID | inferred."""
+"""Command line: klingsim serve | providers | openapi ID | inferred | check client."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -20,6 +21,11 @@ def _serve(args: argparse.Namespace) -> int:
             speed=args.speed,
             seed=args.seed,
             strict_keys=args.strict_keys,
+            db=args.db,
+            scenario=args.scenario,
+            allow_http_callbacks=args.allow_http_callbacks,
+            journal_size=args.journal_size,
+            max_finished_jobs=args.max_finished_jobs,
         )
     )
 
@@ -82,6 +88,64 @@ def _inferred(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_client(args: argparse.Namespace) -> int:
+    """Run a client program once per scenario against a loopback simulator and judge what it sent."""
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+    from pathlib import Path
+    from typing import cast
+
+    from klingsim.providers import by_id
+    from klingsim.server.app import KlingsimApp
+    from klingsim.server.run import ThreadedServer
+    from klingsim_contracts.client import check_command
+
+    command = list(args.command_line)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        print("klingsim check client: give the client command after --", file=sys.stderr)
+        return 2
+    try:
+        by_id(args.provider)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+
+    @contextmanager
+    def serve(app: Any) -> Iterator[str]:
+        # The recorder wraps the simulator's app; ThreadedServer only hands it to uvicorn (any ASGI app).
+        with ThreadedServer(cast(KlingsimApp, app)) as server:
+            yield server.url
+
+    report = check_command(
+        command,
+        provider=args.provider,
+        make_app=KlingsimApp,
+        serve=serve,
+        scenarios=args.scenario or None,
+        speed=args.speed,
+        retry_after=args.retry_after,
+        min_poll_interval=args.min_poll_interval,
+        timeout=args.timeout,
+    )
+    print(report.text())
+    if args.junit:
+        Path(args.junit).write_text(report.junit(), encoding="utf-8")
+    return 0 if report.ok else 1
+
+
+def _check_group(sub: Any) -> Any:
+    """The `check` command's own subcommands (gateway, client), created once whoever adds to it first."""
+    existing = sub.choices.get("check")
+    if existing is not None:
+        for action in existing._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action
+    check = sub.add_parser("check", help="run a contract suite against a gateway or a client")
+    return check.add_subparsers(dest="check_command", required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="klingsim", description="Simulator of the Kling O3 / 3.0 video APIs"
@@ -102,6 +166,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--strict-keys", action="store_true", help="accept only keys created on the control plane"
     )
+    serve.add_argument("--db", metavar="PATH", help="keep jobs, ledgers and callbacks in this SQLite file")
+    serve.add_argument("--scenario", metavar="FILE", help="preload accounts, faults, limits, clock (TOML)")
+    serve.add_argument(
+        "--allow-http-callbacks",
+        action="store_true",
+        help="also accept http:// and loopback callback receivers (local tests only)",
+    )
+    serve.add_argument(
+        "--journal-size", type=int, default=10_000, help="requests kept in the journal (/_klingsim/requests)"
+    )
+    serve.add_argument(
+        "--max-finished-jobs",
+        type=int,
+        default=100_000,
+        help="finished jobs kept in memory; the oldest beyond it are evicted",
+    )
     serve.set_defaults(func=_serve)
 
     providers = sub.add_parser("providers", help="list providers, mount paths, models and doc sources")
@@ -114,6 +194,29 @@ def build_parser() -> argparse.ArgumentParser:
     inferred = sub.add_parser("inferred", help="print the page of inferred behaviours (docs/inferred.md)")
     inferred.add_argument("--check", metavar="FILE", help="exit 1 if FILE differs from what would be printed")
     inferred.set_defaults(func=_inferred)
+
+    check = _check_group(sub)
+    client = check.add_parser(
+        "client",
+        help="run a client program once per scenario and judge what it sent",
+        description="Runs COMMAND once per scenario with KLINGSIM_BASE_URL, KLINGSIM_API_KEY and "
+        "KLINGSIM_REQUEST (the JSON body to submit) in its environment; exit status 0 claims success.",
+    )
+    client.add_argument("--provider", required=True, help="provider id the client calls")
+    client.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    client.add_argument("--scenario", action="append", help="run only this scenario (repeatable)")
+    client.add_argument(
+        "--speed", type=float, default=60.0, help="simulated seconds per real second (60: a minute a second)"
+    )
+    client.add_argument(
+        "--retry-after", type=int, default=1, help="Retry-After (real seconds) the 429 scenario announces"
+    )
+    client.add_argument(
+        "--min-poll-interval", type=float, default=1.0, help="fastest acceptable polling (real seconds)"
+    )
+    client.add_argument("--timeout", type=float, default=120.0, help="seconds one run may take")
+    client.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG...]")
+    client.set_defaults(func=_check_client)
     return parser
 
 

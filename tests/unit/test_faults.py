@@ -28,8 +28,12 @@ def client() -> SimClient:
     return SimClient([SPEC])
 
 
-def generate(client: SimClient, body: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
-    return client.post("/kling3api/api/generate", json=body or BODY, headers={**bearer(KEY), **headers})
+def generate(
+    client: SimClient, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return client.post(
+        "/kling3api/api/generate", json=body or BODY, headers={**bearer(KEY), **(headers or {})}
+    )
 
 
 def test_next_n_creates_fail_with_the_documented_429_and_retry_after(client: SimClient) -> None:
@@ -40,7 +44,7 @@ def test_next_n_creates_fail_with_the_documented_429_and_retry_after(client: Sim
         assert answer.headers["retry-after"] == "60"
         assert answer.json()["error"] == "RATE_LIMITED" and answer.json()["data"] is None
     assert generate(client).status_code == 200
-    kinds = [e.kind for e in client.sim.ledger.entries("kling3api", KEY)]
+    kinds = [str(e.kind) for e in client.sim.ledger.entries("kling3api", KEY)]
     assert kinds.count("charge") == 1  # the failed attempts cost nothing
     assert client.sim.faults.list() == []  # a spent count fault goes away
 
@@ -158,14 +162,14 @@ def test_jobs_stuck_in_a_state_stay_there(client: SimClient, state: str) -> None
 
 
 def test_the_fault_header_fails_that_request_only(client: SimClient) -> None:
-    answer = generate(client, **{"X-Klingsim-Fault": "INSUFFICIENT_CREDITS"})
+    answer = generate(client, headers={"X-Klingsim-Fault": "INSUFFICIENT_CREDITS"})
     assert answer.status_code == 402 and answer.json()["error"] == "INSUFFICIENT_CREDITS"
     assert generate(client).status_code == 200
     assert client.sim.ledger.balance("kling3api", KEY) == 10_000 - 400
 
 
 def test_an_unknown_fault_header_code_is_a_clear_400(client: SimClient) -> None:
-    answer = generate(client, **{"X-Klingsim-Fault": "NOPE"})
+    answer = generate(client, headers={"X-Klingsim-Fault": "NOPE"})
     assert answer.status_code == 400
     assert "X-Klingsim-Fault" in answer.json()["message"] and "RATE_LIMITED" in answer.json()["message"]
 

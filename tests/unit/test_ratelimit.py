@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 import pytest
 
@@ -59,8 +60,8 @@ def test_rejected_requests_do_not_extend_the_wait() -> None:
 
 def test_keys_of_one_account_share_its_limit() -> None:
     client = SimClient([LIMITED])
-    client.sim.set_balance("kling3api", KEY, 100, account="team")
-    client.sim.set_balance("kling3api", OTHER, 100, account="team")
+    client.sim.set_balance("kling3api", KEY, Decimal(100), account="team")
+    client.sim.set_balance("kling3api", OTHER, Decimal(100), account="team")
     assert [poll(client, KEY), poll(client, OTHER), poll(client, KEY)] == [404, 404, 404]
     assert poll(client, OTHER) == 429
 
@@ -76,8 +77,8 @@ def test_separate_accounts_have_separate_limits() -> None:
 def test_per_key_scope_counts_each_key_alone() -> None:
     spec = dataclasses.replace(kling3api.SPEC, rate_limit=RateLimit(1, 60, inferred("test"), scope="key"))
     client = SimClient([spec])
-    client.sim.set_balance("kling3api", KEY, 100, account="team")
-    client.sim.set_balance("kling3api", OTHER, 100, account="team")
+    client.sim.set_balance("kling3api", KEY, Decimal(100), account="team")
+    client.sim.set_balance("kling3api", OTHER, Decimal(100), account="team")
     assert [poll(client, KEY), poll(client, OTHER)] == [404, 404]
     assert poll(client, KEY) == 429
 
@@ -111,8 +112,8 @@ def test_empiriolabs_allows_50_requests_a_minute_per_account() -> None:
     assert spec.rate_limit is not None and (spec.rate_limit.requests, spec.rate_limit.per_seconds) == (50, 60)
     client = SimClient([spec])
     first, second = "sk-empiriolabs-aaaaaaaaaaaaaaaa", "sk-empiriolabs-bbbbbbbbbbbbbbbb"
-    client.sim.set_balance("empiriolabs", first, 10, account="acct")
-    client.sim.set_balance("empiriolabs", second, 10, account="acct")
+    client.sim.set_balance("empiriolabs", first, Decimal(10), account="acct")
+    client.sim.set_balance("empiriolabs", second, Decimal(10), account="acct")
     statuses = []
     for i in range(50):
         key = first if i % 2 else second

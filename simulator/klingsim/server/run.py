@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
+import sqlite3
 import sys
 import threading
 from dataclasses import dataclass
@@ -11,7 +13,11 @@ from dataclasses import dataclass
 import uvicorn
 
 from klingsim.core.clock import Clock, RealClock, VirtualClock
+from klingsim.core.journal import DEFAULT_SIZE
+from klingsim.core.scenario import Scenario, ScenarioError, load_scenario
 from klingsim.core.simulator import Simulator
+from klingsim.core.store import SqliteStore
+from klingsim.core.worker import Ticker
 from klingsim.providers import ALL
 from klingsim.server.app import KlingsimApp
 
@@ -25,11 +31,44 @@ class ServeOptions:
     speed: float = 1.0
     seed: int = 0
     strict_keys: bool = False
+    db: str | None = None
+    scenario: str | None = None
+    allow_http_callbacks: bool = False
+    journal_size: int = DEFAULT_SIZE
+    max_finished_jobs: int = 100_000
+
+
+def _with_scenario(options: ServeOptions, scenario: Scenario) -> ServeOptions:
+    """The scenario's [simulator] values fill the options the command line left at their defaults."""
+    defaults = ServeOptions()
+    chosen = {
+        key: value
+        for key, value in scenario.options.items()
+        if getattr(options, key) == getattr(defaults, key)
+    }
+    return dataclasses.replace(options, **chosen)
 
 
 def build(options: ServeOptions) -> KlingsimApp:
+    scenario = load_scenario(options.scenario) if options.scenario else None
+    if scenario is not None:
+        options = _with_scenario(options, scenario)
+        scenario.check_providers(s.id for s in ALL)
     clock: Clock = VirtualClock() if options.clock == "virtual" else RealClock(options.speed)
-    sim = Simulator(ALL, clock, seed=options.seed, strict_keys=options.strict_keys)
+    sim = Simulator(
+        ALL,
+        clock,
+        seed=options.seed,
+        strict_keys=options.strict_keys,
+        allow_http_callbacks=options.allow_http_callbacks,
+        journal_size=options.journal_size,
+        max_finished_jobs=options.max_finished_jobs,
+        store=SqliteStore(options.db) if options.db else None,
+        default_rate_limit=scenario.default_rate_limit if scenario else None,
+        rate_limits=scenario.rate_limits if scenario else None,
+    )
+    if scenario is not None:
+        scenario.apply(sim)
     return KlingsimApp(sim, options.provider)
 
 
@@ -69,14 +108,19 @@ def serve(options: ServeOptions) -> int:
     try:
         app = build(options)
         sock = listening_socket(options.host, options.port)
-    except (KeyError, OSError) as exc:
+    except (KeyError, OSError, ScenarioError, sqlite3.Error) as exc:
         print(f"klingsim: {exc.args[-1]}", file=sys.stderr)
         return 2
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="off")
     # The banner is printed once the socket listens, so a reader of the first line can connect at once.
     print(banner(app, f"http://{options.host}:{port}"), flush=True)
-    uvicorn.Server(config).run(sockets=[sock])
+    ticker = Ticker(app.sim).start()  # moves unpolled jobs on a real clock and delivers callbacks
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        ticker.stop()
+        app.sim.store.close()
     return 0
 
 
@@ -92,6 +136,7 @@ class ThreadedServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="klingsim-server", daemon=True)
         self._started = threading.Event()
+        self._ticker = Ticker(app.sim)
 
     def _run(self) -> None:
         asyncio.run(self._server.serve(sockets=[self._sock]))
@@ -102,9 +147,11 @@ class ThreadedServer:
             if not self._thread.is_alive():
                 raise RuntimeError("klingsim server thread died while starting")
             self._started.wait(0.01)
+        self._ticker.start()
         return self
 
     def stop(self) -> None:
+        self._ticker.stop()
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
