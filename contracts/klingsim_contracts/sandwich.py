@@ -1,0 +1,74 @@
+"""The sandwich: the gateway's upstream is a klingsim server, and the kit drives its control plane.
+
+Rules that need time, money or upstream faults ask this module; when a capability is missing (no
+`--upstream-control`, a real clock, an older klingsim without faults) they are reported *not exercised*.
+Assumption, recorded in the report: the gateway passes the client's API key upstream, so the kit reads and
+sets the upstream account of the key it uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+from urllib.parse import quote
+
+from klingsim_contracts.targets import HttpTarget, Target
+
+
+class Unavailable(Exception):
+    """The upstream control plane can't do this (absent, or an older klingsim)."""
+
+
+class UpstreamControl:
+    """Client of `<url>/_klingsim/...` on the klingsim server behind the gateway."""
+
+    def __init__(self, target: Target | str) -> None:
+        self.target: Target = HttpTarget(target) if isinstance(target, str) else target
+        self._virtual: bool | None = None
+
+    @property
+    def url(self) -> str:
+        return self.target.base_url
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        kw: dict[str, Any] = {} if body is None else {"json": body}
+        response = self.target.request(method, "/_klingsim" + path, **kw)
+        if response.status_code in (404, 405, 501):
+            raise Unavailable(f"{method} /_klingsim{path} answered {response.status_code}")
+        if response.status_code >= 400:
+            raise Unavailable(f"{method} /_klingsim{path} answered {response.status_code}: {response.text}")
+        return response.json() if response.content else None
+
+    def virtual_clock(self) -> bool:
+        if self._virtual is None:
+            try:
+                self._virtual = self._call("GET", "/clock").get("mode") == "virtual"
+            except Unavailable:
+                self._virtual = False
+        return self._virtual
+
+    def advance(self, seconds: float) -> None:
+        if not self.virtual_clock():
+            raise Unavailable("the upstream clock is not virtual (start it with --clock virtual)")
+        self._call("POST", "/clock/advance", {"seconds": seconds})
+
+    def set_balance(self, provider: str, key: str, amount: float) -> None:
+        self._call("PUT", f"/accounts/{provider}/{quote(key, safe='')}", {"balance": amount})
+
+    def balance(self, provider: str, key: str) -> float:
+        return float(self._call("GET", f"/accounts/{provider}/{quote(key, safe='')}")["balance"])
+
+    def inject_fault(self, fault: dict[str, Any]) -> str:
+        answer = self._call("POST", "/faults", fault)
+        return str(answer.get("id", "")) if isinstance(answer, dict) else ""
+
+    def clear_faults(self) -> None:
+        with contextlib.suppress(Unavailable):
+            self._call("DELETE", "/faults")
+
+    def force_outcome(self, provider: str, job_id: str, status: str, error: str = "") -> None:
+        body = {"status": status, **({"error": error} if error else {})}
+        self._call("POST", f"/jobs/{provider}/{quote(job_id, safe='')}/outcome", body)
+
+    def close(self) -> None:
+        self.target.close()

@@ -1,0 +1,337 @@
+"""One run against one target: every request goes through here, so passive rules judge every answer."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from klingsim.spec import Action, ErrorRole, Phase, ProviderSpec
+from klingsim_contracts import shapes
+from klingsim_contracts.rules.base import Drained, NotExercised, RuleFailure
+from klingsim_contracts.sandwich import Unavailable, UpstreamControl
+from klingsim_contracts.targets import Target
+
+KEY_PLACEHOLDER = "$KLINGSIM_API_KEY"
+TOP_UP = 10**7
+
+
+@dataclass
+class Exchange:
+    """A request the kit sent and what came back."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: Any
+    raw: bytes | None
+    status: int
+    response_headers: dict[str, str]
+    response: Any
+    text: str
+    step: str = ""
+    created_id: str | None = None  # the job id a create answered with (replay scripts chain it)
+
+    def curl(self, key: str | None) -> str:
+        parts = ["curl", "-s", "-X", self.method, shlex.quote(self.url)]
+        for name, value in self.headers.items():
+            if key and key in value:
+                shown = value.replace(key, KEY_PLACEHOLDER)
+                parts += ["-H", f'"{name}: {shown}"']
+            else:
+                parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.raw is not None:
+            data = self.raw if len(self.raw) <= 4096 else self.raw[:64] + b"..."
+            parts += ["--data-binary", shlex.quote(data.decode("utf-8", "replace"))]
+        elif self.body is not None:
+            parts += ["-d", shlex.quote(json.dumps(self.body, ensure_ascii=False))]
+        return " ".join(parts)
+
+    def summary(self) -> str:
+        return f"{self.status} {self.text[:300]}"
+
+
+@dataclass
+class PassiveState:
+    seen: int = 0
+    failure: RuleFailure | None = None
+
+
+@dataclass
+class Session:
+    spec: ProviderSpec
+    target: Target
+    api_key: str
+    control: UpstreamControl | None = None
+    seed: int = 0
+    max_examples: int = 25
+    passive: dict[str, PassiveState] = field(default_factory=dict)
+    trail: list[Exchange] = field(default_factory=list)
+    fault_window: bool = False
+    expect_throttle: bool = False
+    drained: bool = False
+
+    def __post_init__(self) -> None:
+        self.shapes = shapes.discover(self.spec)
+        self.create_endpoint = self.spec.endpoint(Action.CREATE)
+        self.status_endpoint = self.spec.endpoint(Action.STATUS)
+        self._accounts: bool | None = None
+
+    # ------------------------------------------------------------------ requests
+    def auth_headers(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key if key is not None else self.api_key}"}
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        auth: bool = True,
+        step: str = "",
+    ) -> Exchange:
+        sent = {**(self.auth_headers() if auth else {}), **(headers or {})}
+        if body is not None or raw is not None:
+            sent.setdefault("Content-Type", "application/json")
+        kw: dict[str, Any] = {"headers": sent, "params": params}
+        if raw is not None:
+            kw["content"] = raw
+        elif body is not None:
+            kw["json"] = body
+        response = self.target.request(method, path, **kw)
+        for _ in range(3):
+            if not self._throttled(response):
+                break
+            response = self.target.request(method, path, **kw)
+        if self._throttled(response):
+            raise NotExercised(
+                f"the target rate-limited the kit ({response.status_code}) and the upstream clock can't "
+                "be moved past the window; give --upstream-control with a virtual clock, or a higher limit"
+            )
+        url = str(response.request.url) if response.request is not None else self.target.base_url + path
+        exchange = self._record(method, url, sent, body, raw, response, step)
+        self._observe(exchange, path)
+        return exchange
+
+    def _throttled(self, response: httpx.Response) -> bool:
+        """A rate-limit answer the kit did not provoke; on a virtual upstream clock, wait out its window."""
+        limited = self.spec.role(ErrorRole.RATE_LIMITED)
+        if self.fault_window or self.expect_throttle or response.status_code != limited.status:
+            return False
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        if shapes.claimed_error(self.spec, response.status_code, body) is None:
+            return False
+        if self.control is None or not self.control.virtual_clock():
+            return True
+        wait = response.headers.get("retry-after", "")
+        window = self.spec.rate_limit.per_seconds if self.spec.rate_limit else 60
+        self.control.advance(float(wait) if wait.strip().isdigit() else window)
+        return True
+
+    def _record(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Any,
+        raw: bytes | None,
+        response: httpx.Response,
+        step: str,
+    ) -> Exchange:
+        try:
+            parsed = response.json()
+        except ValueError:
+            parsed = None
+        text = response.text if "json" in response.headers.get("content-type", "") else ""
+        exchange = Exchange(
+            method, url, headers, body, raw, response.status_code, dict(response.headers), parsed, text, step
+        )
+        self.trail.append(exchange)
+        return exchange
+
+    def create(self, body: Any, step: str = "create") -> Exchange:
+        ep = self.create_endpoint
+        exchange = self.call(ep.method, ep.path, body=body, step=step)
+        exchange.created_id = self.job_id(exchange) if exchange.status < 300 else None
+        return exchange
+
+    def status(self, job_id: str, step: str = "poll") -> Exchange:
+        ep = self.status_endpoint
+        if ep.id_in == "path":
+            return self.call(ep.method, ep.path.replace("{" + ep.id_param + "}", job_id), step=step)
+        return self.call(ep.method, ep.path, params={ep.id_param: job_id}, step=step)
+
+    def fetch(self, url: str, step: str = "download") -> Exchange:
+        response = self.target.fetch(url)
+        return self._record("GET", url, {}, None, None, response, step)
+
+    # ------------------------------------------------------------------ reading answers
+    def job_id(self, exchange: Exchange) -> str | None:
+        value = shapes.read(exchange.response, self.shapes.created_id)
+        return value if isinstance(value, str) else None
+
+    def job_status(self, exchange: Exchange, created: bool = False) -> str | None:
+        path = self.shapes.created_status if created else self.shapes.job_status
+        value = shapes.read(exchange.response, path)
+        return value if isinstance(value, str) else None
+
+    def error_of(self, exchange: Exchange) -> str:
+        error = shapes.claimed_error(self.spec, exchange.status, exchange.response)
+        return error.code if error is not None else ""
+
+    def phases_of(self, word: str) -> set[Phase]:
+        return {p for p, w in self.spec.lifecycle.words.items() if w == word}
+
+    # ------------------------------------------------------------------ passive rules
+    def rule(self, suffix: str) -> str:
+        return f"{self.spec.id.upper()}-{suffix}"
+
+    def _fail_passive(self, suffix: str, expected: str, actual: str, exchange: Exchange) -> None:
+        state = self.passive.setdefault(self.rule(suffix), PassiveState())
+        state.seen += 1
+        if state.failure is None:
+            state.failure = RuleFailure(self.rule(suffix), expected, actual, [exchange], exchange.body)
+
+    def _pass_passive(self, suffix: str) -> None:
+        self.passive.setdefault(self.rule(suffix), PassiveState()).seen += 1
+
+    def _observe(self, ex: Exchange, path: str) -> None:
+        if ex.status >= 500 and not self.fault_window:
+            self._fail_passive(
+                "NO-SERVER-ERRORS", "no 5xx answer without an upstream fault", ex.summary(), ex
+            )
+        elif ex.status < 500:
+            self._pass_passive("NO-SERVER-ERRORS")
+        if ex.status >= 400:
+            self._observe_error(ex)
+            return
+        if ex.method == self.create_endpoint.method and path == self.create_endpoint.path:
+            self._observe_created(ex)
+        elif ex.method == "GET" and ex.status == 200:
+            word = self.job_status(ex)
+            if word is not None or self.shapes.job_status is not None:
+                self._check_word(word, ex)
+
+    def _observe_error(self, ex: Exchange) -> None:
+        error = shapes.claimed_error(self.spec, ex.status, ex.response)
+        if error is None:
+            paths = ", ".join(".".join(map(str, p)) for p in shapes.code_paths(self.spec))
+            self._fail_passive(
+                "ERROR-ENVELOPE",
+                f"an error in the provider's envelope (a documented code at {paths} with its status)",
+                ex.summary(),
+                ex,
+            )
+            return
+        problems = shapes.envelope_problems(self.spec, error, ex.response)
+        if problems:
+            self._fail_passive("ERROR-ENVELOPE", f"the {error.code} envelope", "; ".join(problems), ex)
+        else:
+            self._pass_passive("ERROR-ENVELOPE")
+        if error.retry_after is not None:
+            value = ex.response_headers.get("retry-after", "")
+            if value.strip().isdigit():
+                self._pass_passive("RETRY-AFTER")
+            else:
+                self._fail_passive(
+                    "RETRY-AFTER", f"a Retry-After header (seconds) on {error.code}", repr(value or None), ex
+                )
+
+    def _observe_created(self, ex: Exchange) -> None:
+        job_id = self.job_id(ex)
+        if job_id is None:
+            return
+        import re
+
+        if re.fullmatch(self.spec.ids.pattern, job_id):
+            self._pass_passive("ID-FORMAT")
+        else:
+            self._fail_passive("ID-FORMAT", f"a job id matching {self.spec.ids.pattern}", job_id, ex)
+        self._check_word(self.job_status(ex, created=True), ex)
+
+    def _check_word(self, word: str | None, ex: Exchange) -> None:
+        words = sorted(set(self.spec.lifecycle.words.values()))
+        if word in words:
+            self._pass_passive("STATUS-WORDS")
+        else:
+            self._fail_passive("STATUS-WORDS", f"a status word among {words}", repr(word), ex)
+
+    # ------------------------------------------------------------------ money and control
+    def has_accounts(self) -> bool:
+        if self._accounts is None:
+            self._accounts = False
+            if self.control is not None:
+                try:
+                    self.control.set_balance(self.spec.id, self.api_key, TOP_UP)
+                    self._accounts = True
+                except Unavailable:
+                    pass
+        return self._accounts
+
+    def top_up(self) -> bool:
+        if not self.has_accounts():
+            return False
+        assert self.control is not None
+        self.control.set_balance(self.spec.id, self.api_key, TOP_UP)
+        return True
+
+    def balance(self) -> Decimal:
+        if not self.has_accounts():
+            raise NotExercised("needs --upstream-control to read balances")
+        assert self.control is not None
+        return Decimal(str(self.control.balance(self.spec.id, self.api_key)))
+
+    def need_control(self, clock: bool = False) -> UpstreamControl:
+        if self.control is None:
+            raise NotExercised("needs --upstream-control (a klingsim server as the gateway's upstream)")
+        if clock and not self.control.virtual_clock():
+            raise NotExercised("needs the upstream klingsim on a virtual clock (--clock virtual)")
+        return self.control
+
+    def insufficient(self, ex: Exchange) -> bool:
+        return self.error_of(ex) == self.spec.roles[ErrorRole.INSUFFICIENT_FUNDS]
+
+    # ------------------------------------------------------------------ expectations
+    def accept(self, body: Any, rule_id: str, note: str = "") -> Exchange:
+        """Create a job from a valid body; a rejection fails `rule_id` (a drained account stops the run)."""
+        ex = self.create(body)
+        if self.insufficient(ex) and self.top_up():
+            ex = self.create(body)
+        if self.insufficient(ex):
+            self.drained = True
+            raise Drained(f"the account ran out of credits at {note or 'a valid request'}")
+        if ex.status != self.create_endpoint.success_status or self.job_id(ex) is None:
+            raise RuleFailure(
+                rule_id,
+                f"{self.create_endpoint.success_status} and a job id for a valid request ({note[:80]})",
+                ex.summary(),
+                [ex],
+                body,
+            )
+        return ex
+
+    def reject(self, body: Any, error: str, rule_id: str, note: str = "") -> Exchange:
+        """Send an invalid body; anything but the documented error fails `rule_id`."""
+        ex = self.create(body)
+        expected = self.spec.error(error)
+        if not shapes.matches(self.spec, expected, ex.status, ex.response):
+            got = self.error_of(ex) or "no documented error"
+            raise RuleFailure(
+                rule_id,
+                f"{expected.status} {error} ({note[:80]})" if note else f"{expected.status} {error}",
+                f"{ex.status} {got}: {ex.text[:200]}",
+                [ex],
+                body,
+            )
+        return ex
