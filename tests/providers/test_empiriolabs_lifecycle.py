@@ -119,7 +119,7 @@ def test_failed_job_reports_its_error() -> None:
 
 def test_success_word_and_create_status_are_settings() -> None:
     """C17: `completed` by default; `succeeded` (the vendor blog's word) by a setting."""
-    client = SimClient([SPEC.with_settings({"success_status": "succeeded", "create_success_status": 202})])
+    client = SimClient([SPEC.with_settings({"status_word_succeeded": "succeeded", "create_success_status": 202})])
     created = client.post(CREATE, headers=H, json=BODY)
     assert created.status_code == 202
     client.advance(3600)

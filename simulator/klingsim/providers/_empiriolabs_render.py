@@ -14,11 +14,6 @@ CREATE_PATH = "/v1/videos/generations"
 USAGE_LIMIT_MAX = 100
 
 
-def status_word(job: JobView) -> str:
-    """C17: the success word is a Setting (`completed` by default, `succeeded` as the vendor blog says)."""
-    return str(job.settings["success_status"]) if job.phase is Phase.SUCCEEDED else job.status
-
-
 def _cost(amount: Decimal) -> dict[str, Any]:
     return {"amount": number(amount), "currency": "USD"}
 
@@ -31,7 +26,7 @@ def billed(job: JobView) -> Decimal:
 def render_created(job: JobView) -> dict[str, Any]:
     return {
         "job_id": job.id,
-        "status": status_word(job),
+        "status": job.status,
         "poll_url": f"/v1/jobs/{job.id}",
         "model": job.variant,
         "created_at": iso_z(job.created_at),
@@ -64,7 +59,7 @@ def _error(job: JobView) -> dict[str, Any] | None:
 def render_job(job: JobView) -> dict[str, Any]:
     return {
         "job_id": job.id,
-        "status": status_word(job),
+        "status": job.status,
         "progress": round(job.progress, 4),
         "created_at": iso_z(job.created_at),
         "completed_at": iso_z(job.finished_at),
@@ -85,7 +80,7 @@ def usage_event(job: JobView) -> dict[str, Any]:
         "job_id": job.id,
         "tokens": {"input": 0, "output": 0, "cached": 0, "total": 0},
         "cost": _cost(cost),
-        "status": status_word(job),
+        "status": job.status,
         "status_code": 200,
         "error": _error(job),
         "output_urls": list(job.outputs),

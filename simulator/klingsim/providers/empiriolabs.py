@@ -300,7 +300,7 @@ SPEC = ProviderSpec(
     ),
     settings=(
         Setting(
-            "success_status",
+            "status_word_succeeded",
             "completed",
             inferred("C17: the seeds' clients stop only on 'completed'; the vendor blog says 'succeeded'"),
         ),

@@ -250,4 +250,7 @@ class ProviderSpec:
             dataclasses.replace(s, value=overrides[s.name]) if s.name in overrides else s
             for s in self.settings
         )
-        return dataclasses.replace(self, settings=settings)
+        # A `status_word_<phase>` setting renames that phase's word everywhere the lifecycle is read.
+        words = {p: overrides.get(f"status_word_{p}", w) for p, w in self.lifecycle.words.items()}
+        lifecycle = dataclasses.replace(self.lifecycle, words=words)
+        return dataclasses.replace(self, settings=settings, lifecycle=lifecycle)
