@@ -22,8 +22,8 @@ serve: $(STAMP)
 	$(BIN)/klingsim serve --host $(HOST) --port $(PORT) $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check simulator contracts tests benchmarks
-	$(BIN)/ruff format --check simulator contracts tests benchmarks
+	$(BIN)/ruff check simulator contracts tests benchmarks examples
+	$(BIN)/ruff format --check simulator contracts tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

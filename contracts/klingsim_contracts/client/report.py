@@ -92,11 +92,30 @@ class ClientReport:
 
 
 def transcript(entries: list[dict[str, Any]], start: float) -> list[str]:
-    """One line per exchange, with client time relative to the run's start."""
-    lines = []
-    for e in entries:
-        target = e["path"]
-        if e.get("query"):
-            target += "?" + "&".join(f"{k}={v}" for k, v in e["query"].items())
-        lines.append(f"t=+{e['t'] - start:.1f}s {e['method']} {target} -> {e['status']}")
+    """One line per exchange (client time from the run's start); repeats of one request are folded."""
+    lines: list[str] = []
+    run: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        first, last = run[0], run[-1]
+        line = f"t=+{first['t'] - start:.1f}s {_target(first)} -> {first['status']}"
+        if len(run) > 1:
+            line += f"  (x{len(run)}, until t=+{last['t'] - start:.1f}s)"
+        lines.append(line)
+        run.clear()
+
+    for entry in entries:
+        if run and (_target(entry), entry["status"]) != (_target(run[0]), run[0]["status"]):
+            flush()
+        run.append(entry)
+    flush()
     return lines
+
+
+def _target(entry: dict[str, Any]) -> str:
+    target = f"{entry['method']} {entry['path']}"
+    if entry.get("query") and entry["action"] != "download":
+        target += "?" + "&".join(f"{k}={v}" for k, v in entry["query"].items())
+    return target

@@ -1,0 +1,69 @@
+"""The example clients under the klingsim pytest plugin: their real base URLs, unchanged, reach the simulator.
+
+Each client runs once through the `klingsim` fixture (a plain test, as a user would write it) and once
+through the client suite (`klingsim_check_client`), which must find nothing wrong with it. The careless
+client must be rejected, with reasons a person can read.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from klingsim.providers import ALL, by_id
+from klingsim.server.app import KlingsimApp
+from klingsim_contracts import check_client
+from klingsim_contracts.client.inputs import minimal_request
+
+PROVIDERS = [spec.id for spec in ALL]
+LIBRARIES = ["httpx", "requests"]
+
+
+def client(provider: str, library: str) -> Callable[[str, str, dict[str, Any]], bytes]:
+    module = importlib.import_module(f"{provider}_client")
+    run: Callable[[str, str, dict[str, Any]], bytes] = getattr(module, f"generate_{library}")
+    return run
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_client_gets_a_video_from_the_real_base_url(klingsim: Any, provider: str, library: str) -> None:
+    spec = by_id(provider)
+    with klingsim.virtual_sleep():  # the client's time.sleep(5) moves the virtual clock instead
+        video = client(provider, library)(spec.base_url, spec.auth.example_key, minimal_request(spec))
+    assert video[4:8] == b"ftyp"  # a real MP4
+    paths = [entry["path"] for entry in klingsim.requests]
+    create = next(e.path for e in spec.endpoints if str(e.action) == "create")
+    assert paths[0] == create
+    assert paths[-1].startswith("/_klingsim/files/")
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_client_passes_the_client_suite(klingsim_check_client: Any, provider: str, library: str) -> None:
+    report = klingsim_check_client(client(provider, library), provider=provider, max_examples=2)
+    assert report.ok
+    assert {r.scenario for r in report.results if not r.not_exercised} >= {"success", "failed_job"}
+
+
+def test_careless_client_is_rejected_with_reasons() -> None:
+    from careless_client import generate
+
+    report = check_client(generate, provider="kling3api", make_app=KlingsimApp, max_examples=1)
+    print(report.text())
+    assert not report.ok
+    checks = {finding.check for _, finding in report.findings}
+    assert {
+        "CLIENT-REQUEST-ACCEPTED",
+        "CLIENT-POLL-RATE",
+        "CLIENT-STOPS-AT-TERMINAL",
+        "CLIENT-SURFACES-FAILURE",
+        "CLIENT-NO-DOUBLE-SUBMIT",
+        "CLIENT-RETRY-AFTER",
+    } <= checks
+    text = report.text()
+    assert "INVALID_DURATION" in text  # the rule its first request broke, in the provider's words
+    assert "reported success, but" in text
