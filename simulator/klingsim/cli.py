@@ -1,4 +1,4 @@
-"""Command line: klingsim serve | providers | openapi ID | inferred | check client."""
+"""Command line: klingsim serve | providers | openapi ID | inferred | check client | check gateway."""
 
 from __future__ import annotations
 
@@ -135,6 +135,41 @@ def _check_client(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _check_gateway(args: argparse.Namespace) -> int:
+    """Run the gateway contract suite against a server claiming to implement a provider's API."""
+    from pathlib import Path
+
+    from klingsim.providers import by_id
+    from klingsim_contracts.report import Result, Verdict
+    from klingsim_contracts.runner import run_gateway_suite
+
+    try:
+        by_id(args.provider)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    marks = {Verdict.PASSED: "ok  ", Verdict.FAILED: "FAIL", Verdict.NOT_EXERCISED: "--  "}
+
+    def progress(result: Result) -> None:
+        note = f" ({result.reason})" if result.reason else ""
+        print(f"  {marks[result.verdict]} {result.rule.id}{note}", file=sys.stderr, flush=True)
+
+    print(f"klingsim check gateway: {args.provider} at {args.target}", file=sys.stderr, flush=True)
+    report = run_gateway_suite(
+        args.provider,
+        args.target,
+        api_key=args.api_key,
+        upstream_control=args.upstream_control,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        progress=progress,
+    )
+    print(report.text())
+    if args.junit:
+        Path(args.junit).write_text(report.junit(), encoding="utf-8")
+    return 0 if report.ok else 1
+
+
 def _check_group(sub: Any) -> Any:
     """The `check` command's own subcommands (gateway, client), created once whoever adds to it first."""
     existing = sub.choices.get("check")
@@ -217,6 +252,26 @@ def build_parser() -> argparse.ArgumentParser:
     client.add_argument("--timeout", type=float, default=120.0, help="seconds one run may take")
     client.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG...]")
     client.set_defaults(func=_check_client)
+    gateway = check.add_parser(
+        "gateway",
+        help="check a server that claims to implement a provider's API, rule by rule",
+        description="Runs the provider's rule catalogue (schemathesis, property rules, the lifecycle and "
+        "ledger state machine) against TARGET; rules needing time, money or faults run only with "
+        "--upstream-control (the klingsim server the gateway uses upstream) and are otherwise reported "
+        "not exercised. Exit 1 on any failure, a drained account, or nothing exercised.",
+    )
+    gateway.add_argument("--provider", required=True, help="provider id the gateway implements")
+    gateway.add_argument(
+        "--target", required=True, help="the gateway's base URL (where the provider's paths start)"
+    )
+    gateway.add_argument("--api-key", help="API key to send (default: the provider's example key)")
+    gateway.add_argument(
+        "--upstream-control", metavar="URL", help="base URL of the klingsim server behind the gateway"
+    )
+    gateway.add_argument("--max-examples", type=int, default=25, help="random examples per property rule")
+    gateway.add_argument("--seed", type=int, default=0, help="seed for every random choice (rerun with it)")
+    gateway.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    gateway.set_defaults(func=_check_gateway)
     return parser
 
 
