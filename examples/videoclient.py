@@ -119,7 +119,8 @@ def run_requests(
 
 
 def main(api: Api, default_base_url: str) -> int:
-    """Run as a program (`klingsim check client -- python <provider>_client.py`): KLINGSIM_* variables."""
+    """Run as a program: `klingsim check client --provider ID -- python <provider>_client.py [--requests]
+    [--poll-every S]`, reading KLINGSIM_BASE_URL, KLINGSIM_API_KEY and KLINGSIM_REQUEST."""
     import json
     import os
     import sys
@@ -127,8 +128,10 @@ def main(api: Api, default_base_url: str) -> int:
     base_url = os.environ.get("KLINGSIM_BASE_URL", default_base_url)
     request = json.loads(os.environ["KLINGSIM_REQUEST"])
     runner = run_requests if "--requests" in sys.argv else run_httpx
+    args = sys.argv[1:]
+    poll_every = float(args[args.index("--poll-every") + 1]) if "--poll-every" in args else 5.0
     try:
-        video = runner(api, base_url, os.environ["KLINGSIM_API_KEY"], request)
+        video = runner(api, base_url, os.environ["KLINGSIM_API_KEY"], request, poll_every)
     except GenerationFailed as failed:
         print(f"failed: {failed}", file=sys.stderr)
         return 1
