@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from klingsim.providers.empiriolabs import SPEC
+from klingsim.spec import Phase
 from tests.support import SimClient, bearer
 
 KEY = "sk-empiriolabs-life0123456789"
@@ -119,7 +120,9 @@ def test_failed_job_reports_its_error() -> None:
 
 def test_success_word_and_create_status_are_settings() -> None:
     """C17: `completed` by default; `succeeded` (the vendor blog's word) by a setting."""
-    client = SimClient([SPEC.with_settings({"status_word_succeeded": "succeeded", "create_success_status": 202})])
+    spec = SPEC.with_settings({"status_word_succeeded": "succeeded", "create_success_status": 202})
+    assert spec.lifecycle.word(Phase.SUCCEEDED) == "succeeded"
+    client = SimClient([spec])
     created = client.post(CREATE, headers=H, json=BODY)
     assert created.status_code == 202
     client.advance(3600)
