@@ -170,7 +170,7 @@ def _json_path(doc: Any, value: str, path: str = "") -> str:
         return path
     if isinstance(doc, dict):
         for k, v in doc.items():
-            found = _json_path(v, value, f"{path}[{k!r}]")
+            found = _json_path(v, value, f"{path}[{json.dumps(k)}]")
             if found:
                 return found
     return ""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import httpx
+
 from klingsim.providers import by_id
 from klingsim_contracts.report import Report, Result, Verdict
 from klingsim_contracts.rules import Drained, Layer, Need, NotExercised, Rule, RuleFailure, catalogue
@@ -43,7 +45,10 @@ def run_gateway_suite(
     rules = [r for r in catalogue(spec) if only is None or only(r)]
     rules.sort(key=lambda r: (r.order, _ORDER[r.layer]))
     started = time.perf_counter()
-    session.top_up()
+    try:
+        session.top_up()
+    except httpx.TransportError as error:
+        report.problems.append(f"could not reach the upstream control plane: {error}")
     for rule in rules:
         if rule.layer in (Layer.PASSIVE, Layer.STATEFUL) or session.drained:
             continue
@@ -86,14 +91,22 @@ def _run_one(session: Session, rule: Rule) -> Result:
         return Result(rule, Verdict.NOT_EXERCISED, str(why), seconds=time.perf_counter() - started)
     except Drained as drained:
         return Result(rule, Verdict.NOT_EXERCISED, str(drained), seconds=time.perf_counter() - started)
+    except httpx.TransportError as error:
+        reason = f"could not reach the target: {error}"
+        return Result(rule, Verdict.NOT_EXERCISED, reason, seconds=time.perf_counter() - started)
     return Result(rule, Verdict.PASSED, seconds=time.perf_counter() - started)
 
 
 def _run_stateful(session: Session, rules: list[Rule]) -> list[Result]:
     started = time.perf_counter()
     by_suffix = {r.id.removeprefix(session.spec.id.upper() + "-"): r for r in rules}
+    if session.control is None or not session.control.virtual_clock():
+        # Every stateful rule needs the upstream clock; without it the machine would only spend credits.
+        return [Result(r, Verdict.NOT_EXERCISED, _why_not(session, r, Coverage())) for r in rules]
     try:
         coverage = run_machine(session)
+    except httpx.TransportError as error:
+        return [Result(r, Verdict.NOT_EXERCISED, f"could not reach the target: {error}") for r in rules]
     except RuleFailure as failure:
         failing = next((r for r in rules if r.id == failure.rule_id), None)
         results = []

@@ -9,8 +9,11 @@ sets the upstream account of the key it uses.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
+
+import httpx
 
 from klingsim_contracts.targets import HttpTarget, Target
 
@@ -25,6 +28,8 @@ class UpstreamControl:
     def __init__(self, target: Target | str) -> None:
         self.target: Target = HttpTarget(target) if isinstance(target, str) else target
         self._virtual: bool | None = None
+        # Told of every state-changing call, so replay scripts include the clock moves and faults.
+        self.on_call: Callable[[str, str, Any, httpx.Response], None] | None = None
 
     @property
     def url(self) -> str:
@@ -33,6 +38,8 @@ class UpstreamControl:
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         kw: dict[str, Any] = {} if body is None else {"json": body}
         response = self.target.request(method, "/_klingsim" + path, **kw)
+        if self.on_call is not None and method != "GET":
+            self.on_call(method, "/_klingsim" + path, body, response)
         if response.status_code in (404, 405, 501):
             raise Unavailable(f"{method} /_klingsim{path} answered {response.status_code}")
         if response.status_code >= 400:

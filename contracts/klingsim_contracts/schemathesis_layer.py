@@ -68,7 +68,7 @@ def _check(rule_id: str, session: Session, pair: tuple[str, Any]) -> None:
     shown = case.body if isinstance(case.body, dict | list) else {"query": case.query}
     try:
         case.validate_response(response, checks=CHECKS)
-    except Exception as failure:  # schemathesis raises a FailureGroup of its checks' findings
+    except (Exception, BaseExceptionGroup) as failure:  # schemathesis raises a FailureGroup of its findings
         raise RuleFailure(
             rule_id,
             "a documented status and content type, no 5xx",

@@ -81,6 +81,14 @@ class Session:
         self.create_endpoint = self.spec.endpoint(Action.CREATE)
         self.status_endpoint = self.spec.endpoint(Action.STATUS)
         self._accounts: bool | None = None
+        if self.control is not None:
+            self.control.on_call = self._control_call
+
+    def _control_call(self, method: str, path: str, body: Any, response: httpx.Response) -> None:
+        assert self.control is not None
+        url = self.control.url + path
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        self._record(method, url, headers, body, None, response, "upstream control")
 
     # ------------------------------------------------------------------ requests
     def auth_headers(self, key: str | None = None) -> dict[str, str]:

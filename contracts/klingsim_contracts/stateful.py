@@ -115,15 +115,20 @@ def machine_for(session: Session, coverage: Coverage) -> type[RuleBasedStateMach
             if word is None:
                 return
             if job.word is not None:
-                if flows.is_terminal(spec, job.word):
-                    coverage.terminal_repolls += 1
-                    if word != job.word:
-                        self._fail("TERMINAL-FINAL", f"{job.word!r} to stay", f"{job.word!r} became {word!r}")
                 if word != job.word:
                     coverage.moves += 1
+                if flows.is_terminal(spec, job.word):
+                    coverage.terminal_repolls += 1
+                    if word != job.word and flows.is_terminal(spec, word):
+                        self._fail("TERMINAL-FINAL", f"{job.word!r} to stay", f"{job.word!r} became {word!r}")
                 if not _reachable(session, job.word, word):
                     self._fail("LIFECYCLE-ORDER", f"a move forward from {job.word!r}", f"{word!r}")
-            if progress is not None and job.progress is not None:
+            # A failed job may drop its progress (EvoLink documents `progress: 0` on failure).
+            if (
+                progress is not None
+                and job.progress is not None
+                and word != spec.lifecycle.word(Phase.FAILED)
+            ):
                 coverage.progress_pairs += 1
                 if progress < job.progress:
                     self._fail("PROGRESS-MONOTONIC", f"progress >= {job.progress}", f"{progress}")
@@ -167,15 +172,38 @@ def run_machine(session: Session) -> Coverage:
     coverage = Coverage()
     machine = machine_for(session, coverage)
     config = settings(
-        max_examples=max(2, session.max_examples // 5),
-        stateful_step_count=12,
+        max_examples=max(3, session.max_examples // 4),
+        stateful_step_count=15,
         database=None,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
         print_blob=False,
     )
+    _explicit_program(machine, session)
     test = seed(session.seed)(get_state_machine_test(machine, settings=config))
     with reporting.with_reporter(lambda *_: None):
         test()
     return coverage
+
+
+def _explicit_program(machine: type[RuleBasedStateMachine], session: Session) -> None:
+    """The explicit example before the random programs: a job and a failing job, each polled to its end
+    and again after it, then the ledger; like boundary values, it reaches every invariant at once."""
+    run: Any = machine()
+    try:
+        run.fresh_account()
+        run.create(flows.cheap_body(session.spec))
+        if flows.failing_body(session.spec) is not None:
+            run.create_failing()
+        if session.control is not None and session.control.virtual_clock():
+            for _ in range(8):  # watch the jobs while they queue and render
+                run.advance(30)
+                for index in range(len(run.jobs)):
+                    run.poll(index)
+            run.finish_all()
+            run.finish_all()
+            if session.has_accounts():
+                run.check_ledger()
+    finally:
+        run.teardown()

@@ -365,8 +365,20 @@ def enum_values(param: Param) -> list[tuple[Any, bool]]:
         for variant in (v.upper(), v.lower(), v.title(), f" {v}"):
             if variant not in param.enum:
                 out.append((variant, False))
+    for pattern, neighbours in _NEIGHBOURS:
+        if any(re.fullmatch(pattern, v) for v in strings):
+            out += [(n, False) for n in neighbours if n not in param.enum]
     out.append(("klingsim-unknown-value", False))
     return out
+
+
+# Values a user could plausibly send that sit next to a documented enum of that shape (a 4:3 where the
+# provider documents 16:9, 9:16 and 1:1): random text would almost never find them.
+_NEIGHBOURS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"\d+:\d+", ("4:3", "3:4", "21:9", "3:2", "2:3", "4:5")),
+    (r"\d+p", ("480p", "540p", "1440p", "2160p", "4k")),
+    (r"(?i)(std|standard|pro|4k|turbo)", ("std", "standard", "pro", "master", "turbo", "4k", "lite")),
+)
 
 
 def type_values(param: Param) -> list[tuple[Any, bool]]:
