@@ -15,7 +15,6 @@ Options: `--klingsim-target/-provider/-api-key/-upstream-control` run the gatewa
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +81,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     which turns every other falsifying example into `test_x(x=,)` (toolchain.md item 1). Guarded: only when
     Hypothesis is already imported and the printer in place is schemathesis'; put back afterwards.
     """
+    import sys
+
     core = sys.modules.get("hypothesis.core")
     current = getattr(core, "RepresentationPrinter", None)
     swapped = (
@@ -107,14 +108,16 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     if marker is None:
         return {}
     if marker.args:
-        raise pytest.UsageError(
+        pytest.fail(
             f"@pytest.mark.klingsim takes keyword-only options ({', '.join(MARKER_OPTIONS)}); "
-            f"got positional {marker.args!r}"
+            f"got positional {marker.args!r}",
+            pytrace=False,
         )
     unknown = sorted(set(marker.kwargs) - set(MARKER_OPTIONS))
     if unknown:
-        raise pytest.UsageError(
-            f"@pytest.mark.klingsim: unknown option(s) {unknown}; known: {', '.join(MARKER_OPTIONS)}"
+        pytest.fail(
+            f"@pytest.mark.klingsim: unknown option(s) {unknown}; known: {', '.join(MARKER_OPTIONS)}",
+            pytrace=False,
         )
     return dict(marker.kwargs)
 
@@ -124,7 +127,7 @@ def _apply_marker(handle: KlingsimHandle, options: dict[str, Any]) -> None:
 
     provider = options.get("provider")
     if provider is not None and provider not in handle.sim.runtimes:
-        raise pytest.UsageError(f"@pytest.mark.klingsim: unknown provider {provider!r}")
+        pytest.fail(f"@pytest.mark.klingsim: unknown provider {provider!r}", pytrace=False)
     if options.get("balance") is not None:
         amount = Decimal(str(options["balance"]))
         targets = [provider] if provider else list(handle.sim.runtimes)
