@@ -48,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
     target = config.getoption("--klingsim-target", None)
     if not target:
         return
+    if not config.getoption("--klingsim-provider", None):
+        raise pytest.UsageError("--klingsim-target needs --klingsim-provider (the API the target implements)")
     import importlib
 
     try:

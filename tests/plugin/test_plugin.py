@@ -260,7 +260,15 @@ def test_gateway_options_register_the_gateway_plugin(pytester: pytest.Pytester) 
 
 def test_gateway_option_without_the_gateway_kit_is_a_clear_error(pytester: pytest.Pytester) -> None:
     pytester.makeconftest('import sys\nsys.modules["klingsim_contracts.pytest_gateway"] = None\n')
-    result = run(pytester, "def test_x():\n    pass\n", "--klingsim-target=http://gw.test")
+    no_provider = run(pytester, "def test_x():\n    pass\n", "--klingsim-target=http://gw.test")
+    assert no_provider.ret == pytest.ExitCode.USAGE_ERROR
+    no_provider.stderr.fnmatch_lines(["*--klingsim-target needs --klingsim-provider*"])
+    result = run(
+        pytester,
+        "def test_x():\n    pass\n",
+        "--klingsim-target=http://gw.test",
+        "--klingsim-provider=evolink",
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--klingsim-target runs the gateway contract kit*"])
     quiet = run(pytester, "def test_x():\n    pass\n")
