@@ -341,3 +341,15 @@ def test_prospolabs_webhook_fires_for_async_generations() -> None:
     assert urls == [GOOD]
     refused, _ = create(client, spec, spec.auth.example_key, webhook_url="http://example.com/x")
     assert refused.status_code == 400
+
+
+def test_prospolabs_sync_generations_answer_with_the_result_and_send_no_webhook() -> None:
+    spec = _spec("prospolabs")
+    client = SimClient([spec])
+    urls: list[str] = []
+    client.sim.callbacks.transport = recording(urls)
+    body = {"model": "kling-o3", "prompt": "a hummingbird", "webhook_url": GOOD}
+    answer = client.post("/prospolabs/v1/generate", headers=bearer(spec.auth.example_key), json=body)
+    assert answer.status_code == 200 and answer.json()["status"] == "completed"
+    client.advance(3600)
+    assert urls == []

@@ -266,7 +266,9 @@ class Simulator:
                 marker.group(1),
                 "Generation failed (requested by a klingsim prompt marker)",
             )
-        controls.prepare_job(self, rt, job, callback_url, req.origin)
+        # A synchronous answer carries the result itself: callbacks are for asynchronous jobs (Prospolabs:
+        # "Receive a callback when async generation completes", https://helios-7yg.pages.dev/docs/).
+        controls.prepare_job(self, rt, job, None if plan.wait else callback_url, req.origin)
         self.engine.add(job)
         self.store.save_job(job)
         self.engine.tick()
