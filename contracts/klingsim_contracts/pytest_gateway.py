@@ -92,6 +92,14 @@ class GatewayPlugin:
         from klingsim.providers import by_id
         from klingsim_contracts.rules import catalogue
 
+        if not self.provider:
+            raise pytest.UsageError(
+                "--klingsim-target needs --klingsim-provider (the API the gateway implements)"
+            )
+        try:
+            by_id(self.provider)
+        except KeyError as unknown:
+            raise pytest.UsageError(str(unknown.args[0])) from None
         rule_ids = [rule.id for rule in catalogue(by_id(self.provider))] + ["run"]
         for rule_id in rule_ids:
             items.append(

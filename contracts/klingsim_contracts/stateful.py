@@ -23,6 +23,9 @@ from klingsim_contracts.rules.money import refunds_failures
 from klingsim_contracts.session import TOP_UP, Session
 
 
+SETTLE_SECONDS = 2 * 24 * 3600
+
+
 @dataclass
 class Tracked:
     id: str
@@ -76,8 +79,14 @@ def machine_for(session: Session, coverage: Coverage) -> type[RuleBasedStateMach
         @initialize()
         def fresh_account(self) -> None:
             session.trail.clear()
+            if clock:
+                # End every job of earlier programs first: a hold released after the top-up would
+                # otherwise leak into this program's ledger (and make Hypothesis' replays flaky).
+                assert session.control is not None
+                session.control.advance(SETTLE_SECONDS)
             if accounts:
                 session.top_up()
+            session.trail.clear()
 
         def _fail(self, suffix: str, expected: str, actual: str) -> None:
             raise RuleFailure(f"{pid}-{suffix}", expected, actual, list(session.trail))
