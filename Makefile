@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 ARGS ?=
 
-.PHONY: install serve test lint typecheck unit bench docs check-docs clean
+.PHONY: install serve test lint typecheck unit bench docs check-docs clean contracts
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_roundtrip.py
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_media.py
+	$(BIN)/python benchmarks/bench_gateway.py
+
+# The gateway kit's self-test and all 30 mutants (also part of `unit`), then its run time per provider.
+contracts: $(STAMP)
+	CI=$${CI:-true} $(BIN)/python -m pytest -q -n 2 tests/contracts
+	$(BIN)/python benchmarks/bench_gateway.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build

@@ -41,32 +41,40 @@ def run_gateway_suite(
         else UpstreamControl(upstream_control)
     )
     session = Session(spec, tgt, key, control, seed, max_examples)
-    report = Report(provider, tgt.base_url, seed, max_examples, api_key=key)
-    rules = [r for r in catalogue(spec) if only is None or only(r)]
-    rules.sort(key=lambda r: (r.order, _ORDER[r.layer]))
-    started = time.perf_counter()
     try:
-        session.top_up()
-    except httpx.TransportError as error:
-        report.problems.append(f"could not reach the upstream control plane: {error}")
-    for rule in rules:
-        if rule.layer in (Layer.PASSIVE, Layer.STATEFUL) or session.drained:
-            continue
-        _record(report, rule, _run_one(session, rule), progress)
-    stateful = [r for r in rules if r.layer is Layer.STATEFUL]
-    if stateful and not session.drained:
-        for result in _run_stateful(session, stateful):
-            _record(report, result.rule, result, progress)
-    for rule in rules:
-        if rule.layer is Layer.PASSIVE:
-            _record(report, rule, _passive(session, rule), progress)
-    report.seconds = time.perf_counter() - started
-    if session.drained:
-        report.problems.append(
-            "the account was drained: later answers prove nothing (give --upstream-control or a funded key)"
-        )
-    if rules and not any(r.verdict is not Verdict.NOT_EXERCISED for r in report.results):
-        report.problems.append("no rule was exercised")
+        report = Report(provider, tgt.base_url, seed, max_examples, api_key=key)
+        rules = [r for r in catalogue(spec) if only is None or only(r)]
+        rules.sort(key=lambda r: (r.order, _ORDER[r.layer]))
+        started = time.perf_counter()
+        try:
+            session.top_up()
+        except httpx.TransportError as error:
+            report.problems.append(f"could not reach the upstream control plane: {error}")
+        for rule in rules:
+            if rule.layer in (Layer.PASSIVE, Layer.STATEFUL) or session.drained:
+                continue
+            _record(report, rule, _run_one(session, rule), progress)
+        stateful = [r for r in rules if r.layer is Layer.STATEFUL]
+        if stateful and not session.drained:
+            for result in _run_stateful(session, stateful):
+                _record(report, result.rule, result, progress)
+        for rule in rules:
+            if rule.layer is Layer.PASSIVE:
+                _record(report, rule, _passive(session, rule), progress)
+        report.seconds = time.perf_counter() - started
+        if session.drained:
+            report.problems.append(
+                "the account was drained: later answers prove nothing (give --upstream-control or a funded "
+                "key)"
+            )
+        if rules and not any(r.verdict is not Verdict.NOT_EXERCISED for r in report.results):
+            report.problems.append("no rule was exercised")
+    finally:
+        # Close only what this call opened from URLs; targets passed in belong to the caller.
+        if isinstance(target, str):
+            tgt.close()
+        if control is not None and isinstance(upstream_control, str):
+            control.close()
     return report
 
 

@@ -22,7 +22,6 @@ from klingsim_contracts.rules.base import RuleFailure
 from klingsim_contracts.rules.money import refunds_failures
 from klingsim_contracts.session import TOP_UP, Session
 
-
 SETTLE_SECONDS = 2 * 24 * 3600
 
 
