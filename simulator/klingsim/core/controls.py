@@ -39,7 +39,7 @@ def handle(sim: Simulator, provider_id: str, req: Request) -> Response:
         hit = sim.faults.take(provider_id, endpoint_kind(match.endpoint if match else None))
         response = _fault_answer(sim, rt, req, hit)
         if response is None:
-            response = sim._dispatch(provider_id, req)
+            response = sim._dispatch(rt, req, match)
         return _recorded(sim, provider_id, req, response, hit)
 
 

@@ -25,7 +25,7 @@ from klingsim.core.jobs import Job, JobEngine
 from klingsim.core.journal import DEFAULT_SIZE, Journal
 from klingsim.core.ledger import InsufficientFunds, Ledger
 from klingsim.core.ratelimit import Limit, RateLimiter
-from klingsim.core.routing import Router
+from klingsim.core.routing import Match, Router
 from klingsim.core.signing import OUTPUTS_PREFIX, OutputRef, UrlSigner
 from klingsim.core.store import MemoryStore, Store
 from klingsim.core.validation import validate
@@ -122,10 +122,9 @@ class Simulator:
         """A provider request: faults, journal and persistence around `_dispatch`."""
         return controls.handle(self, provider_id, req)
 
-    def _dispatch(self, provider_id: str, req: Request) -> Response:
-        rt = self.runtimes[provider_id]
+    def _dispatch(self, rt: Runtime, req: Request, match: Match | None) -> Response:
+        """Answer a request already routed (`match` is None for an unknown path) by `controls.handle`."""
         self.engine.tick()
-        match = rt.router.match(req.method, req.path)
         if match is None:
             return self.error(
                 rt, rt.spec.roles[ErrorRole.ROUTE_NOT_FOUND], f"No route for {req.method} {req.path}"
