@@ -6,9 +6,9 @@ Provider traffic bypasses framework routing on purpose: the core routes from the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio
 from anyio import to_thread
@@ -103,8 +103,6 @@ class KlingsimApp:
         query: dict[str, str] = {}
         raw_query = scope.get("query_string", b"").decode("latin-1")
         if raw_query:
-            from urllib.parse import parse_qsl
-
             query = dict(parse_qsl(raw_query, keep_blank_values=True))
         method: str = scope["method"]
         req = Request(method, path, query, headers, body, _origin(scope, headers), truncated)
@@ -130,7 +128,3 @@ def create_app(
 
         sim = Simulator(ALL, **options)
     return KlingsimApp(sim, default_provider)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
