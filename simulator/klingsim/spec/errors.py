@@ -25,6 +25,8 @@ class ErrorRole(StrEnum):
     RATE_LIMITED = "rate_limited"
     INTERNAL = "internal"
     UNKNOWN_MODEL = "unknown_model"
+    ALREADY_FINISHED = "already_finished"  # a cancel of a job that has ended (fal's ALREADY_COMPLETED)
+    TOO_MANY_JOBS = "too_many_jobs"  # more unfinished jobs than the account may have (Kling 1303)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,13 @@ class ErrorSpec:
     type: str = ""
     envelope: Mapping[str, Any] | None = None
     retry_after: int | None = None
+    headers: Mapping[str, str] | None = None  # sent with the error; `$code` and `$type` are filled in
+
+    def header_values(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (name.lower(), value.replace("$code", self.code).replace("$type", self.type))
+            for name, value in (self.headers or {}).items()
+        )
 
 
 @dataclass(frozen=True, slots=True)
