@@ -11,7 +11,7 @@ import pytest
 
 from klingsim.core.auth import encode_hs256
 from klingsim.core.evaluate import broken_constraint, constraints, evaluate
-from klingsim.spec import HeaderKey, TokenScheme
+from klingsim.spec import ErrorSpec, HeaderKey, TokenScheme, fill_envelope
 from tests.support import SimClient
 from tests.unit.tiny_spec import SPEC
 
@@ -192,3 +192,12 @@ def test_evaluate_is_pure_and_plans_valid_bodies() -> None:
 def test_the_constraint_catalogue_lists_every_declared_rule() -> None:
     ids = {c.id for c in constraints(SPEC)}
     assert {"tiny.options-object", "tiny.prompt-unless-multi-shot", "tiny.secret-word", "tiny.words"} <= ids
+
+
+def test_envelopes_fill_placeholders_inside_lists() -> None:
+    template = {"detail": [{"loc": ["body", "$param"], "msg": "$message", "type": "$type"}]}
+    error = ErrorSpec("validation", 422, "Invalid", SPEC.docs[0], type="value_error")
+    filled = fill_envelope(template, error, "duration must be at most 15", "duration")
+    assert filled == {
+        "detail": [{"loc": ["body", "duration"], "msg": "duration must be at most 15", "type": "value_error"}]
+    }

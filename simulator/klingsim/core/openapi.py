@@ -181,7 +181,8 @@ def envelope_schema(template: Any, optional: frozenset[str] = frozenset()) -> di
     if isinstance(template, str) and template in _PLACEHOLDERS:
         return dict(_PLACEHOLDERS[template])
     if isinstance(template, list):
-        return {"type": "array"}
+        items = [envelope_schema(item, optional) for item in template]
+        return {"type": "array", "prefixItems": items} if items else {"type": "array"}
     return {"const": template}
 
 
