@@ -172,7 +172,8 @@ def conclude(
 ) -> tuple[dict[str, Any], Plan]:
     """The second half: derived values, the declared constraints, then the plan (raises a Violation).
 
-    `settings` as the hooks see them: the provider's settings plus `input_seconds`, the probed seconds.
+    `settings` as the hooks see them: the provider's settings plus `input_seconds`, the probed seconds
+    (and, for the plan hook, `derived`).
     """
     seconds = probed if probed is not None else settings.get("input_seconds", {})
     derived = spec.hooks.derive(variant.name, request, settings) if spec.hooks.derive is not None else {}
@@ -181,7 +182,9 @@ def conclude(
         if found is not None:
             constraint, (message, param) = found
             raise Violation(constraint.error, message, param, constraint.id)
-    return derived, spec.planner(variant.name, request, settings)
+    # The plan hook reads what `derive` computed under "derived" rather than computing it again.
+    with_derived = {**settings, "derived": derived} if derived else settings
+    return derived, spec.planner(variant.name, request, with_derived)
 
 
 def evaluate(

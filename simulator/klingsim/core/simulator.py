@@ -72,7 +72,7 @@ class Runtime:
         # Synchronous creates (Plan.wait): the longest render answered finished; the status of a failed one.
         self.sync_wait = spec.sync.max_seconds if spec.sync is not None else math.inf
         self.sync_failure_status = spec.sync.failure_status if spec.sync is not None else 0
-        self.jwt = spec.auth.signed
+        self.several_creates = len(spec.operations(Action.CREATE)) > 1
 
 
 class Simulator:
@@ -266,7 +266,7 @@ class Simulator:
             run_at=now if wait else now + queued,  # a synchronous call is worked on at once
             finish_at=now + queued + work,
         )
-        if len(spec.operations(Action.CREATE)) > 1:
+        if rt.several_creates:
             job.meta["operation"] = endpoint.op_id
         prompt = request.get("prompt")
         marker = FAIL_MARKER.search(prompt) if isinstance(prompt, str) else None

@@ -30,14 +30,23 @@ class FromSetting:
 Limit = int | float | Decimal | FromSetting | None
 
 
-@dataclass(frozen=True, slots=True)
 class Facts:
     """What a constraint can see: the request, derived values, probed input seconds, settings."""
 
-    request: Mapping[str, Any]
-    derived: Mapping[str, Any] = field(default_factory=dict)
-    probed: Mapping[str, float] = field(default_factory=dict)
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("_view", "derived", "probed", "request", "settings")
+
+    def __init__(
+        self,
+        request: Mapping[str, Any],
+        derived: Mapping[str, Any] | None = None,
+        probed: Mapping[str, float] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.request = request
+        self.derived = derived or {}
+        self.probed = probed or {}
+        self.settings = settings or {}
+        self._view: Mapping[str, Any] | None = None
 
     def get(self, path: str) -> Any:
         if path.startswith("@"):
@@ -46,9 +55,12 @@ class Facts:
 
     def view(self) -> Mapping[str, Any]:
         """The request with the derived values as `@name` fields (what `When` conditions read)."""
-        if not self.derived:
-            return self.request
-        return {**self.request, **{f"@{k}": v for k, v in self.derived.items()}}
+        if self._view is None:
+            derived = self.derived
+            self._view = (
+                {**self.request, **{f"@{k}": v for k, v in derived.items()}} if derived else self.request
+            )
+        return self._view
 
     def limit(self, value: Limit) -> Any:
         if isinstance(value, FromSetting):
@@ -96,6 +108,8 @@ class _Base:
     def active(self, facts: Facts) -> bool:
         if self.enabled_by and not facts.settings.get(self.enabled_by):
             return False
+        if not self.when:
+            return True
         view = facts.view()
         return all(w.holds(view) for w in self.when)
 
@@ -147,7 +161,7 @@ class EachItem(_Base):
     def check(self, facts: Facts) -> Broken | None:
         low = facts.limit(self.minimum)
         for index, item in enumerate(_items(facts.get(self.path), "")):
-            value = getattr(item, self.field) if not isinstance(item, Mapping) else item.get(self.field)
+            value = item.get(self.field) if isinstance(item, dict) else getattr(item, self.field)
             bad = self.pattern and not (isinstance(value, str) and re.fullmatch(self.pattern, value))
             number = Decimal(str(value)) if not bad and low is not None else None
             if bad or (number is not None and number < low):
@@ -294,6 +308,13 @@ def check_rule(rule: RequiredWhen | ForbiddenWhen, facts: Facts, sent: Mapping[s
     view = facts.view()
     if not rule.applies(view):
         return None
+    return rule_broken(rule, view, sent)
+
+
+def rule_broken(
+    rule: RequiredWhen | ForbiddenWhen, view: Mapping[str, Any], sent: Mapping[str, Any]
+) -> Broken | None:
+    """What a rule whose condition holds says about the request, or None when it is kept."""
     if isinstance(rule, RequiredWhen):
         if any(present(lookup(view, f), rule.nonblank) for f in rule.any_of):
             return None
