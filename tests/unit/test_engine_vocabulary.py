@@ -110,6 +110,12 @@ def test_status_finds_jobs_by_path_query_and_external_id_within_its_creates(clie
     assert client.get("/tiny/v1/status", params={"id": run}, headers=jwt()).json()["task_id"] == run
     listed = client.get("/tiny/v1/videos/text2video", headers=jwt()).json()["data"]
     assert [j["task_id"] for j in listed] == [t2v]
+    for bad in ("0", "501", "x", "1.5"):
+        refused = client.get("/tiny/v1/videos/text2video", params={"pageSize": bad}, headers=jwt())
+        assert (refused.status_code, refused.json()["code"]) == (400, "1201"), bad
+    assert (
+        client.get("/tiny/v1/videos/text2video", params={"pageSize": "500"}, headers=jwt()).status_code == 200
+    )
     again = client.post(
         "/tiny/v1/videos/text2video", json={"prompt": "b", "external_task_id": "mine-1"}, headers=jwt()
     )

@@ -299,6 +299,8 @@ SPEC = ProviderSpec(
             DOC,
             "Text-to-video tasks",
             jobs_of=("text2video",),
+            query=(_p("pageSize", ParamType.INTEGER, minimum=1, maximum=500, default=30),),
+            check_query=True,
             response=s.obj(s.req("data", s.array(JOB))),
         ),
         Endpoint(

@@ -413,6 +413,8 @@ class Simulator:
 
     def _account_action(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
         hooks = rt.spec.hooks
+        if endpoint.check_query:
+            evaluate.check_query(rt.spec, endpoint, req.query)
         if endpoint.action is Action.MODELS and hooks.render_models is not None:
             return Response(200, hooks.render_models())
         # Only the usage and list answers list jobs; balance answers stay O(1) however many jobs exist.

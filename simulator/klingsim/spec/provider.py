@@ -96,6 +96,9 @@ class Endpoint:
     cancellable: frozenset[Phase] = frozenset({Phase.QUEUED})
     cancel_error: tuple[str, str] = ("cancelled", "Cancelled by the caller")
     unique_fields: tuple[str, ...] = ()  # request fields no two jobs of an account may share (VALIDATION)
+    check_query: bool = (
+        False  # the engine validates the declared `query` params (LIST paging) before rendering
+    )
 
     @property
     def op_id(self) -> str:
