@@ -123,8 +123,12 @@ def test_status_finds_jobs_by_path_query_and_external_id_within_its_creates(clie
 
 
 def test_pending_status_result_and_cancel(client: SimClient) -> None:
-    job = client.post("/tiny/acme/video/slow", json={"prompt": "x"}, headers=jwt()).json()["task_id"]
-    assert client.get(f"/tiny/v1/requests/{job}/status", headers=jwt()).status_code == 202
+    made = client.post("/tiny/acme/video/slow", json={"prompt": "x"}, headers=jwt()).json()
+    job = made["task_id"]
+    assert made["status_url"] == f"http://testserver/tiny/v1/requests/{job}/status"  # origin + mount
+    assert client.get(made["status_url"], headers=jwt()).status_code == 202
+    logged = client.get(f"/tiny/v1/requests/{job}/status", params={"logs": "1"}, headers=jwt())
+    assert logged.json()["logs"] == [] and "logs" not in made
     pending = client.get(f"/tiny/v1/requests/{job}", headers=jwt())
     assert (pending.status_code, pending.json()["task_status"]) == (202, "submitted")
     client.advance(60)

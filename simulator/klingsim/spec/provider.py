@@ -219,8 +219,9 @@ class Plan:
 class JobView:
     """A read-only snapshot of a job, for the provider's response hooks.
 
-    `origin` is the scheme and host the request came to (absolute URLs such as fal's `status_url`);
-    `operation` the create operation that made the job.
+    `origin` is the scheme and host the request came to; `base_url` adds the provider's mount (absolute URLs
+    such as fal's `status_url`); `operation` the create operation that made the job; `query` the query
+    parameters of the request being answered (fal's `?logs=1`).
     """
 
     id: str
@@ -241,6 +242,8 @@ class JobView:
     planned_seconds: float = 0.0  # creation to planned end (queue + render), drawn when the job was created
     origin: str = ""
     operation: str = ""
+    base_url: str = ""
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
