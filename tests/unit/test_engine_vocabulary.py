@@ -211,3 +211,15 @@ def test_envelopes_fill_placeholders_inside_lists() -> None:
     assert filled == {
         "detail": [{"loc": ["body", "duration"], "msg": "duration must be at most 15", "type": "value_error"}]
     }
+
+
+def test_totals_read_numbers_sent_as_strings_and_skip_what_is_not_a_number() -> None:
+    from klingsim.spec import Facts, Total
+
+    rule = Total(
+        "t", "bad_request", SPEC.docs[0], "{total} != {target}", path="shots", field="d", equals="dur"
+    )
+    shots = [{"d": "4"}, {"d": "6"}]
+    assert rule.check(Facts({"shots": shots, "dur": "10"})) is None  # Kling's durations are strings
+    assert rule.check(Facts({"shots": shots, "dur": "9"})) == ("10 != 9", "shots")
+    assert rule.check(Facts({"shots": [{"d": "x"}], "dur": "9"})) is None  # the item's own rule refuses it

@@ -162,9 +162,9 @@ class EachItem(_Base):
         low = facts.limit(self.minimum)
         for index, item in enumerate(_items(facts.get(self.path), "")):
             value = item.get(self.field) if isinstance(item, dict) else getattr(item, self.field)
-            bad = self.pattern and not (isinstance(value, str) and re.fullmatch(self.pattern, value))
-            number = Decimal(str(value)) if not bad and low is not None else None
-            if bad or (number is not None and number < low):
+            bad = bool(self.pattern) and not (isinstance(value, str) and re.fullmatch(self.pattern, value))
+            number = _decimal(value) if not bad and low is not None else None
+            if bad or (low is not None and (number is None or number < low)):
                 fill = {"index": index, "index1": index + 1, "value": value, "limit": low}
                 return self.message.format(**fill), (self.param or self.path).format(**fill)
         return None
@@ -184,10 +184,13 @@ class Total(_Base):
         items = _items(facts.get(self.path), "")
         if not items:
             return None
-        total = sum(_number(item.get(self.field)) for item in items)
+        values = [_decimal(item.get(self.field) if isinstance(item, dict) else None) for item in items]
+        if any(v is None for v in values):
+            return None  # an item without a number is its own field rule's to refuse
+        total = _plain(sum((v for v in values if v is not None), Decimal(0)))
         if self.equals:
             target = facts.get(self.equals)
-            if total != target:
+            if total != _decimal(target):
                 return self.message.format(total=total, target=target), self.param or self.path
             return None
         low, high = facts.limit(self.minimum), facts.limit(self.maximum)
@@ -196,8 +199,20 @@ class Total(_Base):
         return None
 
 
-def _number(value: Any) -> int:
-    return int(value)
+def _decimal(value: Any) -> Decimal | None:
+    """A number, or a string of one (Kling's durations are strings), as an exact decimal; else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def _plain(number: Decimal) -> int | Decimal:
+    """Whole totals read as integers in messages ("4 s", not "4.0 s")."""
+    return int(number) if number == number.to_integral_value() else number
 
 
 @dataclass(frozen=True, slots=True)
