@@ -242,10 +242,11 @@ class Bound(_Base):
 
     def check(self, facts: Facts) -> Broken | None:
         value = facts.get(self.path)
-        if value is None:
-            return None
+        number = _decimal(value)
+        if number is None:
+            return None  # absent, or not a number: the field's own rule refuses that
         low, high = facts.limit(self.minimum), facts.limit(self.maximum)
-        if (low is not None and value < low) or (high is not None and value > high):
+        if (low is not None and number < low) or (high is not None and number > high):
             return self.message.format(value=value, limit=high if high is not None else low), self.param
         return None
 
