@@ -11,7 +11,7 @@ import pytest
 
 from klingsim.core.auth import encode_hs256
 from klingsim.core.evaluate import broken_constraint, constraints, evaluate
-from klingsim.spec import ErrorSpec, HeaderKey, TokenScheme, fill_envelope
+from klingsim.spec import CallbackPolicy, ErrorSpec, HeaderKey, TokenScheme, fill_envelope
 from tests.support import SimClient
 from tests.unit.tiny_spec import SPEC
 
@@ -223,3 +223,24 @@ def test_totals_read_numbers_sent_as_strings_and_skip_what_is_not_a_number() -> 
     assert rule.check(Facts({"shots": shots, "dur": "10"})) is None  # Kling's durations are strings
     assert rule.check(Facts({"shots": shots, "dur": "9"})) == ("10 != 9", "shots")
     assert rule.check(Facts({"shots": [{"d": "x"}], "dur": "9"})) is None  # the item's own rule refuses it
+
+
+def test_callbacks_post_the_providers_own_callback_body_with_absolute_urls_under_the_mount() -> None:
+    sent: list[dict[str, Any]] = []
+
+    def receive(
+        url: str, payload: dict[str, Any], headers: dict[str, str], timeout: float
+    ) -> tuple[int, None]:
+        sent.append(payload)
+        return 200, None
+
+    hooks = dataclasses.replace(SPEC.hooks, render_callback=lambda job: {"status": "OK", "url": job.base_url})
+    hooked = dataclasses.replace(
+        SPEC, hooks=hooks, callbacks=CallbackPolicy(field="webhook", doc=SPEC.docs[0])
+    )
+    client = SimClient([hooked], callback_transport=receive)
+    client.sim.set_balance("tiny", KEY, 100)  # type: ignore[arg-type]
+    body = {"prompt": "x", "webhook": "https://hooks.example.com/done"}
+    assert client.post("/tiny/acme/video/fast", json=body, headers=jwt()).status_code == 200
+    client.advance(60)
+    assert sent == [{"status": "OK", "url": "http://testserver/tiny"}]

@@ -152,7 +152,7 @@ def after_transition(sim: Simulator, job: Job, phase: Phase) -> None:
         return
     policy = rt.spec.callbacks
     view = sim.view(rt, job, str(job.meta.get("origin", "")), str(job.meta.get("mount", "")))
-    payload = rt.spec.hooks.render_job(view)
+    payload = (rt.spec.hooks.render_callback or rt.spec.hooks.render_job)(view)
     at = job.history[-1][0]
     sim.callbacks.enqueue(
         job.provider, job.id, job.account, str(url), payload, at, policy.timeout_seconds, policy.retry_delays

@@ -290,6 +290,8 @@ class Hooks:
     render_cancel: Callable[[JobView], dict[str, Any]] | None = None
     render_list: Callable[[AccountView, Mapping[str, str]], dict[str, Any]] | None = None
     derive: Callable[[str, dict[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None
+    # The body POSTed to a job's callback URL (default: `render_job`): fal's {request_id, status, payload}.
+    render_callback: Callable[[JobView], dict[str, Any]] | None = None
     # The `plan` as declared (pure); `plan` itself is wrapped to check the constraints first, for callers
     # that plan a body without evaluating it (the contract kit, until it calls klingsim.core.evaluate).
     planner: Planner | None = None
