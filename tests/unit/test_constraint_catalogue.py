@@ -183,3 +183,31 @@ def test_the_rules_once_hidden_in_hooks_are_in_the_catalogue() -> None:
 def test_valid_bodies_evaluate_to_a_plan_and_price() -> None:
     ok = evaluate(by_id("empiriolabs"), {"model": "kling-o3", "prompt": "5s: a | 5s: b"})
     assert ok.ok and ok.plan is not None and ok.plan.billed_seconds == 10.0 and str(ok.price) == "2.8000"
+
+
+def test_every_spec_is_consistent() -> None:
+    from klingsim.core.speccheck import problems
+    from tests.unit.tiny_spec import SPEC as TINY
+
+    for spec in (*ALL, TINY):
+        assert problems(spec) == [], spec.id
+
+
+def test_spec_mistakes_are_named() -> None:
+    import dataclasses
+
+    from klingsim.core.speccheck import problems
+    from klingsim.spec import Action, ErrorRole
+
+    spec = by_id("kling3api")
+    status = dataclasses.replace(spec.operations(Action.STATUS)[0], jobs_of=("nope",), errors=("GONE",))
+    broken = dataclasses.replace(
+        spec,
+        endpoints=(spec.endpoints[0], status),
+        roles={k: v for k, v in spec.roles.items() if k is not ErrorRole.NOT_FOUND},
+    )
+    assert problems(broken) == [
+        "status.errors: no error 'GONE' in the catalogue",
+        "roles: no error for not_found",
+        "status: jobs_of names no create 'nope'",
+    ]
