@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from klingsim.core import media
+from klingsim.core import edge, media
 from klingsim.core.signing import OutputRef
 from klingsim.spec import ErrorRole, Param, Variant, Violation
 
@@ -47,8 +47,8 @@ def output_seconds(sim: Simulator, url: str) -> float | None:
         return None
     provider, job_id, index = found
     query = dict(parse_qsl(parts.query))
-    expires = query.get("expires", "")
-    ref = OutputRef(provider, job_id, index, int(expires) if expires.isdigit() else -1)
+    expires = edge.parse_expires(query.get("expires", ""))
+    ref = OutputRef(provider, job_id, index, -1 if expires is None else expires)
     if not sim.signer.verify(ref, query.get("signature", "")) or sim.clock.now() > ref.expires:
         raise ValueError("the klingsim output URL is forged or has expired")
     job = sim.engine.get(provider, job_id)

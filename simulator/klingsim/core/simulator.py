@@ -5,7 +5,6 @@ This is the whole behaviour; the server module only converts HTTP to `Request` a
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import secrets
@@ -14,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from klingsim.core import controls, inputs, media
+from klingsim.core import controls, edge, inputs, media
 from klingsim.core.accounts import KeyRegistry
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
@@ -46,7 +45,10 @@ from klingsim.spec import (
 
 # A prompt containing this marker makes its job fail after it runs, like a payment simulator's test cards.
 FAIL_MARKER = re.compile(r"\[klingsim:fail=([A-Za-z0-9_.-]+)\]")
-_FILE_PATH = re.compile(rf"^{OUTPUTS_PREFIX}/(?P<provider>[\w-]+)/(?P<job>[\w.-]+)/(?P<index>\d+)\.mp4$")
+# ASCII digits only: `\d` would also take other scripts' digits, and int() of thousands of them fails.
+_FILE_PATH = re.compile(
+    rf"^{OUTPUTS_PREFIX}/(?P<provider>[\w-]+)/(?P<job>[\w.-]+)/(?P<index>[0-9]{{1,6}})\.mp4$"
+)
 
 
 def _wall() -> float:
@@ -196,9 +198,10 @@ class Simulator:
                 roles[ErrorRole.MALFORMED_BODY], "Request body is empty; a JSON object is required"
             )
         try:
-            body = json.loads(req.body)
-        except (ValueError, RecursionError):
-            raise Violation(roles[ErrorRole.MALFORMED_BODY], "Request body is not valid JSON") from None
+            body = edge.parse_json(req.body)
+        except edge.EdgeError as refused:
+            role = ErrorRole.MALFORMED_BODY if refused.malformed else ErrorRole.VALIDATION
+            raise Violation(roles[role], refused.message) from None
         if not isinstance(body, dict):
             raise Violation(roles[ErrorRole.MALFORMED_BODY], "Request body must be a JSON object")
         return body
@@ -430,10 +433,10 @@ class Simulator:
         rt = self.runtimes.get(found.group("provider")) if found else None
         if found is None or rt is None:
             return Response(404, {"code": "not_found", "message": "No such file"})
-        expires_raw, signature = req.query.get("expires", ""), req.query.get("signature", "")
-        if not expires_raw.isdigit() or not signature:
+        expires, signature = edge.parse_expires(req.query.get("expires", "")), req.query.get("signature", "")
+        if expires is None or not signature:
             return Response(403, {"code": "signature_invalid", "message": "The URL is not signed"})
-        ref = OutputRef(rt.spec.id, found.group("job"), int(found.group("index")), int(expires_raw))
+        ref = OutputRef(rt.spec.id, found.group("job"), int(found.group("index")), expires)
         if not self.signer.verify(ref, signature):
             return Response(403, {"code": "signature_invalid", "message": "The URL signature does not match"})
         if self.clock.now() > ref.expires:

@@ -113,8 +113,9 @@ class KlingsimApp:
             response = Response(200, doc)
         else:
             response = self.sim.handle(provider, req)
-        if response.delay and self.sim.clock.mode == "real":
-            # Injected latency is waited out on a real clock only; a virtual clock records it in the journal.
+        if response.delay:
+            # Injected latency delays the answer on every clock (the journal also records it); awaited, so
+            # other clients are answered meanwhile.
             await anyio.sleep(response.delay)
         await _send(send, response, head=method == "HEAD" and provider is not None)
 
