@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import math
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from klingsim.core import controls, edge, inputs, media
-from klingsim.core.accounts import KeyRegistry
+from klingsim.core.accounts import DEFAULT_MAX_AUTO_KEYS, KeyRegistry, TooManyKeys
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
 from klingsim.core.faults import FaultRegistry
@@ -91,17 +90,18 @@ class Simulator:
         rate_limits: Mapping[str, Limit | None] | None = None,
         store: Store | None = None,
         callback_transport: Transport | None = None,
+        max_auto_keys: int = DEFAULT_MAX_AUTO_KEYS,
     ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.seed = seed
         self.runtimes = {spec.id: Runtime(spec) for spec in specs}
         self.store: Store = store if store is not None else MemoryStore()
-        self.keys = KeyRegistry(strict=strict_keys, on_add=self.store.save_key)
+        self.keys = KeyRegistry(strict=strict_keys, on_add=self.store.save_key, max_auto_keys=max_auto_keys)
         self.ledger = Ledger(on_append=self.store.save_entry)
         self.engine = JobEngine(self.clock, seed=seed, max_finished=max_finished_jobs)
         self.engine.listeners.append(self._settle)
         self.ids = IdGenerator(seed)
-        self.signer = UrlSigner(secret if secret is not None else secrets.token_bytes(32))
+        self.signer = UrlSigner(secret if secret is not None else self.store.url_secret())
         self.gates: list[Gate] = [controls.rate_limit_gate]
         self.media = media.MediaCache()
         # Control plane: faults, journal, rate limits (spec's, overridden per provider, else the default;
@@ -177,7 +177,10 @@ class Simulator:
             return account
         if self.keys.strict or not spec.auth.valid_format(key):
             raise Violation(spec.roles[ErrorRole.INVALID_KEY])
-        account = self.keys.add(spec.id, key)
+        try:
+            account = self.keys.provision(spec.id, key)
+        except TooManyKeys as full:
+            raise Violation(spec.roles[ErrorRole.INVALID_KEY], str(full)) from None
         if not self.ledger.exists(spec.id, account):
             self.ledger.set_balance(spec.id, account, rt.default_balance, self.clock.now())
         return account

@@ -16,7 +16,7 @@ from klingsim.core.clock import Clock, RealClock, VirtualClock
 from klingsim.core.journal import DEFAULT_SIZE
 from klingsim.core.scenario import Scenario, ScenarioError, load_scenario
 from klingsim.core.simulator import Simulator
-from klingsim.core.store import SqliteStore
+from klingsim.core.store import SqliteStore, StoreLocked
 from klingsim.core.worker import Ticker
 from klingsim.providers import ALL
 from klingsim.server.app import KlingsimApp
@@ -110,7 +110,7 @@ def serve(options: ServeOptions) -> int:
     try:
         app = build(options)
         sock = listening_socket(options.host, options.port)
-    except (KeyError, OSError, ScenarioError, sqlite3.Error) as exc:
+    except (KeyError, OSError, ScenarioError, sqlite3.Error, StoreLocked) as exc:
         print(f"klingsim: {exc.args[-1]}", file=sys.stderr)
         return 2
     port = sock.getsockname()[1]
