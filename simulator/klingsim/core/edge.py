@@ -31,6 +31,11 @@ MAX_BALANCE_DECIMALS = 12
 MAX_EXPIRES_DIGITS = 12  # expiries are whole seconds below MAX_TIME: at most 12 digits
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_PAIR = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_LONE_SURROGATE = "strings must be valid Unicode text (a lone surrogate \\ud800-\\udfff)"
 
 
 class EdgeError(ValueError):
@@ -64,14 +69,30 @@ def parse_json(raw: bytes) -> Any:
         raise EdgeError(f"JSON nesting is deeper than {MAX_DEPTH} levels", malformed=True) from None
     except ValueError:
         raise EdgeError("Request body is not valid JSON", malformed=True) from None
-    # Cheap bounds first: without this many brackets nothing can be too deep, and in UTF-8 without a
-    # \uD800-\uDFFF escape no string can hold a lone surrogate (invalid UTF-8 already failed to parse;
-    # json also reads UTF-16 and -32, which can carry surrogates as they are, so those are always walked).
-    deep = raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
-    utf8 = json.detect_encoding(raw) == "utf-8"
-    if deep or not utf8 or _SURROGATE_ESCAPE.search(raw) is not None:
+    if json.detect_encoding(raw) != "utf-8":
+        # json also reads UTF-16 and -32, which can carry lone surrogates as they are: walk the value.
         check_value(value)
+        return value
+    # UTF-8 text that parsed is checked on its bytes, at C speed, however many values it holds: invalid
+    # UTF-8 already failed, so a lone surrogate can only be a \uD800-\uDFFF escape without its partner.
+    unescaped = raw.replace(b"\\\\", b"")  # an escaped backslash starts no escape
+    escapes = _SURROGATE_ESCAPE.search(unescaped) is not None
+    if escapes and _SURROGATE_ESCAPE.search(_SURROGATE_PAIR.sub(b"", unescaped)) is not None:
+        raise EdgeError(_LONE_SURROGATE)
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth_exceeds(unescaped):
+        raise EdgeError(f"JSON nesting is deeper than {MAX_DEPTH} levels", malformed=True)
     return value
+
+
+def _depth_exceeds(unescaped: bytes) -> bool:
+    """True when valid JSON text nests deeper than MAX_DEPTH: strip strings and everything but brackets,
+    then remove the innermost pairs one level per pass."""
+    brackets = _STRING.sub(b"", unescaped).translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_DEPTH):
+        brackets = _INNERMOST.sub(b"", brackets)
+        if not brackets:
+            return False
+    return True
 
 
 def check_value(value: Any) -> None:
@@ -102,7 +123,7 @@ def check_text(text: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise EdgeError("strings must be valid Unicode text (a lone surrogate \\ud800-\\udfff)") from None
+        raise EdgeError(_LONE_SURROGATE) from None
 
 
 def parse_expires(raw: str) -> int | None:

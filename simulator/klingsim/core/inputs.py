@@ -123,6 +123,9 @@ def prepare(sim: Simulator, provider: str, req: Request) -> list[Callable[[], ob
     endpoint = match.endpoint if match is not None else None
     if endpoint is None or endpoint.action is not Action.CREATE or endpoint.body is None:
         return []
+    params = list(_media_params(rt, endpoint.body.variants))
+    if not any(f'"{param.name}"'.encode() in req.body for param in params):
+        return []  # no media field: nothing to parse for
     try:
         body = edge.parse_json(req.body)
     except edge.EdgeError:
@@ -130,7 +133,7 @@ def prepare(sim: Simulator, provider: str, req: Request) -> list[Callable[[], ob
     if not isinstance(body, dict):
         return []
     work: dict[object, Callable[[], object]] = {}
-    for param in _media_params(rt, endpoint.body.variants):
+    for param in params:
         value = body.get(param.name)
         if param.format == IMAGE_FORMAT:
             if isinstance(value, str) and _is_base64(value) and sim.media.image_checked(value) is None:
