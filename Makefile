@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 ARGS ?=
 
-.PHONY: install serve test lint typecheck unit bench docs check-docs clean contracts
+.PHONY: install serve test lint typecheck unit bench docs check-docs clean contracts fuzz
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ bench: $(STAMP)
 contracts: $(STAMP)
 	CI=$${CI:-true} $(BIN)/python -m pytest -q -n 2 tests/contracts
 	$(BIN)/python benchmarks/bench_gateway.py
+
+# Hostile input, not part of `test`: schemathesis against `klingsim serve` for FUZZ_MINUTES per provider
+# (0 server errors wanted), then the hostile-value property test with many more examples.
+FUZZ_MINUTES ?= 10
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py --minutes $(FUZZ_MINUTES)
+	KLINGSIM_HOSTILE_EXAMPLES=2000 $(BIN)/python -m pytest -q tests/unit/test_hostile_property.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build

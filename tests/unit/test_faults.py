@@ -3,6 +3,7 @@ the X-Klingsim-Fault header and the prompt marker."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -102,13 +103,46 @@ def test_a_rate_fails_a_seeded_fraction_the_same_way_every_run() -> None:
     assert set(first) == {404, 500}
 
 
-def test_latency_on_a_virtual_clock_is_recorded_not_slept(client: SimClient) -> None:
-    client.sim.faults.add(FaultSpec("kling3api", "create", latency_ms=30_000))
+def test_latency_on_a_virtual_clock_delays_the_answer_and_is_recorded(client: SimClient) -> None:
+    client.sim.faults.add(FaultSpec("kling3api", "create", latency_ms=150))
     started = time.perf_counter()
     assert generate(client).status_code == 200
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started >= 0.15
     entry = client.get("/_klingsim/requests").json()["requests"][-1]
-    assert entry["latency_ms"] == 30_000
+    assert entry["latency_ms"] == 150
+    assert client.sim.clock.now() == client.clock.now()  # waiting did not move the virtual clock
+
+
+def test_a_delayed_answer_does_not_hold_up_other_clients() -> None:
+    sim = Simulator([SPEC], secret=b"s")  # a virtual clock
+    sim.faults.add(FaultSpec("kling3api", "create", latency_ms=600, count=1))
+
+    async def both() -> tuple[float, float]:
+        transport = httpx.ASGITransport(app=KlingsimApp(sim))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            started = time.perf_counter()
+
+            async def slow() -> float:
+                await http.post("/kling3api/api/generate", json=BODY, headers=bearer(KEY))
+                return time.perf_counter() - started
+
+            async def quick() -> float:
+                await asyncio.sleep(0.05)
+                await http.get("/kling3api/api/status", params={"task_id": "n7500"}, headers=bearer(KEY))
+                return time.perf_counter() - started
+
+            slow_took, quick_took = await asyncio.gather(slow(), quick())
+            return slow_took, quick_took
+
+    slow_took, quick_took = asyncio.run(both())
+    assert slow_took >= 0.6 and quick_took < 0.4
+
+
+def test_latency_beyond_five_minutes_or_not_finite_is_refused() -> None:
+    registry = FaultRegistry()
+    for latency in (300_001.0, float("nan"), float("inf"), (0.0, float("inf"))):
+        with pytest.raises(ValueError, match="latency_ms"):
+            registry.add(FaultSpec("kling3api", latency_ms=latency))
 
 
 def test_ranged_latency_is_drawn_within_bounds() -> None:
@@ -131,8 +165,6 @@ def test_latency_on_a_real_clock_delays_the_answer() -> None:
                 "/kling3api/api/status", params={"task_id": "n75000000000000"}, headers=bearer(KEY)
             )
             return time.perf_counter() - started
-
-    import asyncio
 
     assert asyncio.run(timed()) >= 0.12
 

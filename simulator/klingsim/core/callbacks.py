@@ -72,46 +72,81 @@ class Delivery:
         }
 
 
-def httpx_transport(allow_internal: bool) -> Transport:
-    """Real HTTP with httpx; the host is resolved again at delivery so a name can't smuggle in an internal
-    address (loopback stays allowed when `allow_internal`, i.e. with --allow-http-callbacks)."""
+# (host, port) -> the addresses the name resolves to, in preference order
+Resolver = Callable[[str, int], list[str]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return [str(info[4][0]) for info in infos]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one attempt connects: `address` (None: the URL's literal host as it is) and the name that
+    TLS (SNI, certificate) and the Host header keep using."""
+
+    url: str
+    host: str
+    address: str | None
+
+
+def pin(url: str, allow_loopback: bool, resolve: Resolver = system_resolver) -> Target | str:
+    """The checked address this attempt connects to, or why it is refused.
+
+    A name is resolved once, here: every answer must be public (loopback too when `allow_loopback`), and
+    the connection goes to the first of them, so a resolver answering differently on the next lookup
+    (DNS rebinding) can't steer the connection to an address that wasn't checked. Literal addresses were
+    judged when the URL was accepted and are used as they are."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host_address(host) is not None or host.rstrip(".").lower() == "localhost":
+        return Target(url, host, None)
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    try:
+        answers = resolve(host, port)
+    except OSError as exc:
+        return f"cannot resolve {host}: {exc}"
+    checked: list[str] = []
+    for answer in answers:
+        address = host_address(answer)
+        if address is None:
+            continue
+        if is_internal(address) and not (allow_loopback and is_loopback(address)):
+            return f"{host} resolves to an internal address ({address}); refused"
+        checked.append(answer)
+    if not checked:
+        return f"{host} resolves to no address"
+    return Target(url, host, checked[0])
+
+
+def httpx_transport(allow_internal: bool, resolve: Resolver = system_resolver) -> Transport:
+    """Real HTTP with httpx to the address checked for this attempt (`pin`), keeping the URL's host name
+    for TLS (SNI and certificate) and the Host header. Loopback answers are allowed when `allow_internal`,
+    i.e. with --allow-http-callbacks."""
 
     def send(
         url: str, payload: dict[str, Any], headers: dict[str, str], timeout: float
     ) -> tuple[int | None, str | None]:
         import httpx
 
-        refused = _resolves_internal(url, allow_internal)
-        if refused:
-            return None, refused
+        target = pin(url, allow_internal, resolve)
+        if isinstance(target, str):
+            return None, target
+        request_url = httpx.URL(url)
+        extensions: dict[str, Any] = {}
+        if target.address is not None:
+            headers = {**headers, "host": request_url.netloc.decode("ascii")}
+            request_url = request_url.copy_with(host=target.address)
+            extensions["sni_hostname"] = target.host
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-                response = client.post(url, json=payload, headers=headers)
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+                response = client.post(request_url, json=payload, headers=headers, extensions=extensions)
             return response.status_code, None
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"
 
     return send
-
-
-def _resolves_internal(url: str, allow_loopback: bool) -> str | None:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host_address(host) is not None or host.rstrip(".").lower() == "localhost":
-        return None  # literal addresses were judged when the URL was accepted
-    try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        return f"cannot resolve {host}: {exc}"
-    for info in infos:
-        address = host_address(str(info[4][0]))
-        if address is None:
-            continue
-        if is_loopback(address) and allow_loopback:
-            continue
-        if is_internal(address):
-            return f"{host} resolves to an internal address ({address}); refused"
-    return None
 
 
 class CallbackDispatcher:

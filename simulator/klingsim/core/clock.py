@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from typing import Protocol
 
 # 2026-01-01T00:00:00Z: a fixed start so virtual-clock runs produce the same timestamps every time.
 VIRTUAL_EPOCH = 1_767_225_600.0
+MAX_TIME = 221_845_392_000.0  # 9000-01-01T00:00:00Z
 
 
 class Clock(Protocol):
@@ -53,15 +55,23 @@ class VirtualClock:
         if seconds < 0:
             raise ValueError("a virtual clock only moves forward")
         with self._lock:
-            self._now += seconds
+            self._now = _within_range(self._now + seconds)
             return self._now
 
     def set(self, t: float) -> float:
         with self._lock:
             if t < self._now:
                 raise ValueError("a virtual clock only moves forward")
+            _within_range(t)
             self._now = t
             return self._now
+
+
+def _within_range(t: float) -> float:
+    # Every time must stay showable as a timestamp, with room for renders and URL lifetimes after it.
+    if not math.isfinite(t) or t > MAX_TIME:
+        raise ValueError(f"a virtual clock stops before the year 9000 ({MAX_TIME:.0f} s since the epoch)")
+    return t
 
 
 def to_datetime(t: float) -> datetime:

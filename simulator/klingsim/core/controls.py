@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from klingsim.core.clock import VirtualClock, iso
+from klingsim.core.clock import MAX_TIME, VirtualClock, iso
 from klingsim.core.faults import Hit
 from klingsim.core.http import Request, Response
 from klingsim.core.jobs import Job
@@ -243,7 +243,9 @@ def restore(sim: Simulator) -> int:
         sim.keys.add(provider, key, account)
     sim.ledger.restore(snap.entries)
     saved = snap.clock_now
-    if saved is not None and isinstance(sim.clock, VirtualClock) and saved > sim.clock.now():
+    # A time past MAX_TIME could only come from an older klingsim's database; the clock stays put then.
+    in_range = saved is not None and saved <= MAX_TIME
+    if saved is not None and in_range and isinstance(sim.clock, VirtualClock) and saved > sim.clock.now():
         sim.clock.set(saved)
     restored = 0
     for job in sorted(snap.jobs, key=lambda j: j.created_at):

@@ -9,8 +9,9 @@ Job faults shape the jobs that matching creates start: `job_failure` makes the j
 that provider failure code (the control-plane twin of the `[klingsim:fail=<code>]` prompt marker), `stuck`
 keeps it in "queued" or "running" until an outcome is forced.
 
-Latency never sleeps in the core: the answer carries the delay, and the ASGI adapter waits it out only on a
-real clock. On a virtual clock the delay is recorded in the request journal instead (tests never sleep).
+Latency never sleeps in the core: the answer carries the delay, the request journal records it, and the
+ASGI adapter waits it out (asynchronously) on every clock, so a client's timeout handling can be tested
+against a virtual-clock server too. At most MAX_LATENCY_MS.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 ENDPOINTS = ("create", "status", "download", "*")
+MAX_LATENCY_MS = 300_000.0  # 5 minutes: longer than any client timeout worth testing
 STUCK_STATES = ("queued", "running")
 
 
@@ -52,12 +54,13 @@ class FaultSpec:
             found.append("give count or rate, not both")
         if self.rate is not None and not 0 <= self.rate <= 1:
             found.append("rate must be between 0 and 1")
+        bounds = f"0 and {MAX_LATENCY_MS:g}"
         if isinstance(self.latency_ms, tuple):
             low, high = self.latency_ms
-            if low < 0 or high < low:
-                found.append("latency_ms range must be [min, max] with 0 <= min <= max")
-        elif self.latency_ms is not None and self.latency_ms < 0:
-            found.append("latency_ms must not be negative")
+            if not (0 <= low <= high <= MAX_LATENCY_MS):
+                found.append(f"latency_ms range must be [min, max] with min <= max, both between {bounds}")
+        elif self.latency_ms is not None and not 0 <= self.latency_ms <= MAX_LATENCY_MS:
+            found.append(f"latency_ms must be between {bounds}")
         if self.stuck is not None and self.stuck not in STUCK_STATES:
             found.append(f"stuck must be one of {', '.join(STUCK_STATES)}")
         if self.job_fault and self.endpoint not in ("create", "*"):

@@ -3,21 +3,35 @@
 An image sent as base64 must decode to a real image. A video URL that is itself a klingsim output (same
 signed `/_klingsim/files/...` path, on any host) is rendered from the cache and probed, so providers can trim,
 bill and range-check it by its real duration. Any other URL is taken on trust and never fetched.
+
+Rendering a 4K input or decoding a large image takes seconds, so it must not happen on the server's event
+loop: `prepare` (cheap, side-effect free) names the work a create request's inputs need, the server runs it
+in a worker thread, and `inspect` then finds every verdict in the media caches. A list longer than its
+limit (the param's `max_items`, or the provider's `max_<field>` setting) is neither prepared nor probed:
+the provider refuses it, so nothing is rendered for it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from klingsim.core import media
+from klingsim.core import edge, media
+from klingsim.core.http import MAX_BODY_BYTES, Request
 from klingsim.core.signing import OutputRef
-from klingsim.spec import ErrorRole, Param, Variant, Violation
+from klingsim.spec import Action, ErrorRole, Param, Variant, Violation
 
 if TYPE_CHECKING:
+    from klingsim.core.jobs import Job
     from klingsim.core.simulator import Runtime, Simulator
 
 VIDEO_FORMATS = ("video-url", "video-urls")
+IMAGE_FORMAT = "image-url-or-base64"
+MAX_PREPARED = 8  # pieces of work prepared for one request; more inputs than this are refused anyway
+_SMALL_BODY = 2048  # below this, and without a klingsim file URL, no input needs work
 
 
 def _urls(value: Any) -> list[str]:
@@ -29,32 +43,117 @@ def _urls(value: Any) -> list[str]:
     return []
 
 
-def _base64_image(rt: Runtime, param: Param, value: Any) -> None:
-    if not isinstance(value, str) or value.startswith(("http://", "https://")):
+def list_limit(rt: Runtime, param: Param) -> int | None:
+    """How many URLs a list field takes: its `max_items`, or the provider's `max_<field>` setting."""
+    if param.max_items is not None:
+        return param.max_items
+    setting = rt.settings.get(f"max_{param.name}")
+    return int(setting) if isinstance(setting, int | float) and not isinstance(setting, bool) else None
+
+
+def _video_urls(rt: Runtime, param: Param, value: Any) -> list[str]:
+    urls = _urls(value)
+    limit = list_limit(rt, param) if param.format == "video-urls" else None
+    return [] if limit is not None and len(urls) > limit else urls
+
+
+def _is_base64(value: Any) -> bool:
+    return isinstance(value, str) and not value.startswith(("http://", "https://"))
+
+
+def _base64_image(sim: Simulator, rt: Runtime, param: Param, value: Any) -> None:
+    if not _is_base64(value):
         return
     try:
-        media.decode_base64_image(value)
+        sim.media.check_image(value)
     except media.MediaError as exc:
         code = param.error or rt.spec.roles[ErrorRole.VALIDATION]
         raise Violation(code, f"{param.name}: {exc}", param=param.name) from None
 
 
-def output_seconds(sim: Simulator, url: str) -> float | None:
-    """The probed duration of a klingsim output named by `url`, or None when it isn't one."""
+def _output_job(sim: Simulator, url: str) -> Job | None:
+    """The job whose output `url` names, None when it isn't a klingsim output; ValueError when forged."""
     parts = urlsplit(url)
     found = sim.output_path(parts.path)
     if found is None:
         return None
     provider, job_id, index = found
     query = dict(parse_qsl(parts.query))
-    expires = query.get("expires", "")
-    ref = OutputRef(provider, job_id, index, int(expires) if expires.isdigit() else -1)
+    expires = edge.parse_expires(query.get("expires", ""))
+    ref = OutputRef(provider, job_id, index, -1 if expires is None else expires)
     if not sim.signer.verify(ref, query.get("signature", "")) or sim.clock.now() > ref.expires:
         raise ValueError("the klingsim output URL is forged or has expired")
     job = sim.engine.get(provider, job_id)
     if job is None or index >= job.plan.output.count:
         raise ValueError("the klingsim output URL names no file")
-    return media.probe(sim.media_file(job).data).duration
+    return job
+
+
+def _spec_of(job: Job) -> media.MediaSpec:
+    out = job.plan.output
+    return media.output_spec(out.aspect_ratio, out.lines, out.seconds, out.audio)
+
+
+def output_seconds(sim: Simulator, url: str) -> float | None:
+    """The probed duration of a klingsim output named by `url`, or None when it isn't one."""
+    job = _output_job(sim, url)
+    return None if job is None else sim.media.probe(_spec_of(job)).duration
+
+
+def _media_params(rt: Runtime, variants: tuple[Variant, ...]) -> Iterator[Param]:
+    seen: set[str] = set()
+    for variant in variants:
+        for param in variant.params:
+            if param.name not in seen and (param.format in VIDEO_FORMATS or param.format == IMAGE_FORMAT):
+                seen.add(param.name)
+                yield param
+
+
+def prepare(sim: Simulator, provider: str, req: Request) -> list[Callable[[], object]]:
+    """The slow work (renders, probes, image decodes) a create request's inputs need that isn't cached.
+
+    Cheap and without side effects; the request itself is judged later by the simulator, which finds
+    whatever this did in the caches (and does the rest itself, on whatever thread calls it)."""
+    rt = sim.runtimes.get(provider)
+    if rt is None or req.method != "POST" or not req.body or len(req.body) > MAX_BODY_BYTES:
+        return []
+    if len(req.body) < _SMALL_BODY and b"/_klingsim/files/" not in req.body:
+        return []
+    match = rt.router.match(req.method, req.path)
+    endpoint = match.endpoint if match is not None else None
+    if endpoint is None or endpoint.action is not Action.CREATE or endpoint.body is None:
+        return []
+    params = list(_media_params(rt, endpoint.body.variants))
+    if not any(f'"{param.name}"'.encode() in req.body for param in params):
+        return []  # no media field: nothing to parse for
+    try:
+        body = edge.parse_json(req.body)
+    except edge.EdgeError:
+        return []
+    if not isinstance(body, dict):
+        return []
+    work: dict[object, Callable[[], object]] = {}
+    for param in params:
+        value = body.get(param.name)
+        if param.format == IMAGE_FORMAT:
+            if isinstance(value, str) and _is_base64(value) and sim.media.image_checked(value) is None:
+                work[("image", param.name)] = functools.partial(_quietly, sim.media.check_image, value)
+            continue
+        for url in _video_urls(rt, param, value):
+            try:
+                job = _output_job(sim, url)
+            except ValueError:
+                continue
+            spec = _spec_of(job) if job is not None else None
+            if spec is not None and sim.media.probed(spec) is None:
+                work[spec] = functools.partial(_quietly, sim.media.probe, spec)
+    return list(work.values())[:MAX_PREPARED]
+
+
+def _quietly(check: Callable[[Any], object], value: Any) -> None:
+    """Run a check for its cached verdict; a failure is cached too, or reported by `inspect` later."""
+    with contextlib.suppress(media.MediaError, ValueError):
+        check(value)
 
 
 def inspect(sim: Simulator, rt: Runtime, variant: Variant, request: dict[str, Any]) -> dict[str, float]:
@@ -64,11 +163,11 @@ def inspect(sim: Simulator, rt: Runtime, variant: Variant, request: dict[str, An
         if param.name not in request:
             continue
         value = request[param.name]
-        if param.format == "image-url-or-base64":
-            _base64_image(rt, param, value)
+        if param.format == IMAGE_FORMAT:
+            _base64_image(sim, rt, param, value)
         elif param.format in VIDEO_FORMATS:
             probed: list[float] = []
-            for url in _urls(value):
+            for url in _video_urls(rt, param, value):
                 try:
                     duration = output_seconds(sim, url)
                 except ValueError as exc:

@@ -19,15 +19,16 @@ import binascii
 import hashlib
 import io
 import math
+import multiprocessing
 import os
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 import av
 from av.audio.stream import AudioStream
@@ -221,6 +222,8 @@ class MediaCache:
         self._bytes = 0
         self._files: OrderedDict[MediaSpec, MediaFile] = OrderedDict()
         self._pending: dict[MediaSpec, Future[MediaFile]] = {}
+        self._probes: OrderedDict[MediaSpec, ProbeResult] = OrderedDict()
+        self._images: OrderedDict[bytes, ImageInfo | MediaError] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, spec: MediaSpec) -> MediaFile:
@@ -237,7 +240,7 @@ class MediaCache:
         if not owner:
             return future.result()
         try:
-            data = render_mp4(spec)  # outside the lock: other specs keep being served meanwhile
+            data = self._render(spec)  # outside the lock: other specs keep being served meanwhile
             media = MediaFile(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"')
         except BaseException as exc:
             with self._lock:
@@ -258,6 +261,99 @@ class MediaCache:
     def __len__(self) -> int:
         with self._lock:
             return len(self._files)
+
+    def _render(self, spec: MediaSpec) -> bytes:
+        """Render spec; a large clip in a worker process (with its probe), so the Python work of
+        painting thousands of 4K frames never competes with the server's threads for the GIL."""
+        if spec.width * spec.height * spec.seconds * spec.fps < _IN_PROCESS_PIXELS:
+            return render_mp4(spec)
+        try:
+            data, probed = _render_pool().submit(_render_and_probe, spec).result()
+        except (RuntimeError, OSError):
+            # No worker process here (a script without a __main__ guard, a broken pool): render in place.
+            return render_mp4(spec)
+        with self._lock:
+            _bounded_put(self._probes, spec, probed)
+        return data
+
+    # Probes and image checks are answered from small caches, so a request whose inputs were checked
+    # ahead of it, off the event loop (core.inputs.prepare), only looks them up.
+    def probed(self, spec: MediaSpec) -> ProbeResult | None:
+        """The cached probe of spec's file, if it was probed already."""
+        with self._lock:
+            return self._probes.get(spec)
+
+    def probe(self, spec: MediaSpec) -> ProbeResult:
+        """Probe spec's file (rendering it first if needed), once per spec."""
+        found = self.probed(spec)
+        if found is not None:
+            return found
+        result = probe(self.get(spec).data)
+        with self._lock:
+            _bounded_put(self._probes, spec, result)
+        return result
+
+    def image_checked(self, value: str) -> ImageInfo | MediaError | None:
+        """The cached verdict on a base64 image (info or why it isn't one), if it was checked already."""
+        key = _digest(value)
+        with self._lock:
+            return self._images.get(key)
+
+    def check_image(self, value: str) -> ImageInfo:
+        """decode_base64_image(value), cached by the value's digest; raises MediaError."""
+        verdict = self.image_checked(value)
+        if verdict is None:
+            try:
+                verdict = decode_base64_image(value)
+            except MediaError as exc:
+                verdict = exc
+            with self._lock:
+                _bounded_put(self._images, _digest(value), verdict)
+        if isinstance(verdict, MediaError):
+            raise MediaError(str(verdict))
+        return verdict
+
+
+_CACHED_VERDICTS = 1024
+_IN_PROCESS_PIXELS = 1920 * 1080 * 24 * 5  # up to a 5 s 1080p clip renders in the calling thread
+_POOL_LOCK = threading.Lock()
+_POOL: list[ProcessPoolExecutor] = []
+
+
+def _render_pool() -> ProcessPoolExecutor:
+    with _POOL_LOCK:
+        if not _POOL:
+            # spawn, not fork: the server process has threads, and a forked child would inherit their locks
+            context = multiprocessing.get_context("spawn")
+            _POOL.append(ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=_lower_priority))
+        return _POOL[0]
+
+
+def _lower_priority() -> None:
+    # Renders are background work: the server answering other clients comes first on a busy machine.
+    os.nice(10)
+
+
+def _render_and_probe(spec: MediaSpec) -> tuple[bytes, ProbeResult]:
+    data = render_mp4(spec)
+    return data, probe(data)
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _bounded_put(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > _CACHED_VERDICTS:
+        cache.popitem(last=False)
+
+
+def output_spec(aspect_ratio: str, lines: int, seconds: float, audio: bool) -> MediaSpec:
+    """The MediaSpec of a simulated output with these properties."""
+    width, height = frame_size(aspect_ratio, lines)
+    return MediaSpec(width, height, float(seconds), audio)
 
 
 def _parse_range(header: str, total: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:

@@ -6,17 +6,15 @@ This is the whole behaviour; the server module only converts HTTP to `Request` a
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from klingsim.core import auth, controls, evaluate, inputs, media
-from klingsim.core.accounts import KeyRegistry
+from klingsim.core import auth, controls, edge, evaluate, inputs, media
+from klingsim.core.accounts import DEFAULT_MAX_AUTO_KEYS, KeyRegistry, TooManyKeys
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
 from klingsim.core.faults import FaultRegistry
@@ -46,7 +44,10 @@ from klingsim.spec import (
 
 # A prompt containing this marker makes its job fail after it runs, like a payment simulator's test cards.
 FAIL_MARKER = re.compile(r"\[klingsim:fail=([A-Za-z0-9_.-]+)\]")
-_FILE_PATH = re.compile(rf"^{OUTPUTS_PREFIX}/(?P<provider>[\w-]+)/(?P<job>[\w.-]+)/(?P<index>\d+)\.mp4$")
+# ASCII digits only: `\d` would also take other scripts' digits, and int() of thousands of them fails.
+_FILE_PATH = re.compile(
+    rf"^{OUTPUTS_PREFIX}/(?P<provider>[\w-]+)/(?P<job>[\w.-]+)/(?P<index>[0-9]{{1,6}})\.mp4$"
+)
 
 
 def _wall() -> float:
@@ -92,6 +93,7 @@ class Simulator:
         store: Store | None = None,
         callback_transport: Transport | None = None,
         wall_clock: Callable[[], float] | None = None,
+        max_auto_keys: int = DEFAULT_MAX_AUTO_KEYS,
     ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         # JWT `exp`/`nbf` are judged on the wall clock: tokens are minted by real clocks (official Kling).
@@ -99,12 +101,12 @@ class Simulator:
         self.seed = seed
         self.runtimes = {spec.id: Runtime(spec) for spec in specs}
         self.store: Store = store if store is not None else MemoryStore()
-        self.keys = KeyRegistry(strict=strict_keys, on_add=self.store.save_key)
+        self.keys = KeyRegistry(strict=strict_keys, on_add=self.store.save_key, max_auto_keys=max_auto_keys)
         self.ledger = Ledger(on_append=self.store.save_entry)
         self.engine = JobEngine(self.clock, seed=seed, max_finished=max_finished_jobs)
         self.engine.listeners.append(self._settle)
         self.ids = IdGenerator(seed)
-        self.signer = UrlSigner(secret if secret is not None else secrets.token_bytes(32))
+        self.signer = UrlSigner(secret if secret is not None else self.store.url_secret())
         self.gates: list[Gate] = [controls.rate_limit_gate]
         self.media = media.MediaCache()
         # Control plane: faults, journal, rate limits (spec's, overridden per provider, else the default;
@@ -178,7 +180,10 @@ class Simulator:
             return account
         if self.keys.strict or not spec.auth.valid_format(key):
             raise Violation(self._auth_error(rt, AuthFailure.UNKNOWN_KEY))
-        account = self.keys.add(spec.id, key)
+        try:
+            account = self.keys.provision(spec.id, key)
+        except TooManyKeys as full:
+            raise Violation(self._auth_error(rt, AuthFailure.UNKNOWN_KEY), str(full)) from None
         if not self.ledger.exists(spec.id, account):
             self.ledger.set_balance(spec.id, account, rt.default_balance, self.clock.now())
         return account
@@ -219,9 +224,10 @@ class Simulator:
                 roles[ErrorRole.MALFORMED_BODY], "Request body is empty; a JSON object is required"
             )
         try:
-            body = json.loads(req.body)
-        except (ValueError, RecursionError):
-            raise Violation(roles[ErrorRole.MALFORMED_BODY], "Request body is not valid JSON") from None
+            body = edge.parse_json(req.body)
+        except edge.EdgeError as refused:
+            role = ErrorRole.MALFORMED_BODY if refused.malformed else ErrorRole.VALIDATION
+            raise Violation(roles[role], refused.message) from None
         if not isinstance(body, dict):
             raise Violation(roles[ErrorRole.MALFORMED_BODY], "Request body must be a JSON object")
         return body
@@ -530,10 +536,10 @@ class Simulator:
         rt = self.runtimes.get(found.group("provider")) if found else None
         if found is None or rt is None:
             return Response(404, {"code": "not_found", "message": "No such file"})
-        expires_raw, signature = req.query.get("expires", ""), req.query.get("signature", "")
-        if not expires_raw.isdigit() or not signature:
+        expires, signature = edge.parse_expires(req.query.get("expires", "")), req.query.get("signature", "")
+        if expires is None or not signature:
             return Response(403, {"code": "signature_invalid", "message": "The URL is not signed"})
-        ref = OutputRef(rt.spec.id, found.group("job"), int(found.group("index")), int(expires_raw))
+        ref = OutputRef(rt.spec.id, found.group("job"), int(found.group("index")), expires)
         if not self.signer.verify(ref, signature):
             return Response(403, {"code": "signature_invalid", "message": "The URL signature does not match"})
         if self.clock.now() > ref.expires:

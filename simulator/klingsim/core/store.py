@@ -14,7 +14,10 @@ listeners that write from inside those never wait on a thread holding it in the 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
+import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -65,6 +68,9 @@ class MemoryStore:
     def load(self, max_finished: int) -> Snapshot:
         return Snapshot()
 
+    def url_secret(self) -> bytes:
+        return secrets.token_bytes(32)
+
     def reset(self) -> None:
         pass
 
@@ -84,11 +90,36 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+class StoreLocked(RuntimeError):
+    """Another process holds the database."""
+
+
+def _lock(path: str) -> int:
+    """An exclusive lock on `<path>.lock` for this process's lifetime, holding our pid; StoreLocked naming the
+    holder's pid when another process has it. The kernel drops the lock when its holder dies (even
+    `kill -9`), so a stale lock file never blocks a restart."""
+    lock_path = f"{path}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise StoreLocked(
+            f"{path} is in use by another klingsim server (pid {holder}); stop it, or give this one "
+            "another --db"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
 class SqliteStore:
     persistent = True
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self._lock_fd: int | None = _lock(self.path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -170,9 +201,22 @@ class SqliteStore:
             for table in ("jobs", "ledger", "keys", "deliveries"):
                 self._db.execute(f"DELETE FROM {table}")  # fixed table names, never input
 
+    def url_secret(self) -> bytes:
+        """The output URL signing key, created once and kept, so URLs handed out survive a restart."""
+        with self.transaction():
+            row = self._db.execute("SELECT value FROM meta WHERE name = 'url_secret'").fetchone()
+            if row is not None:
+                return bytes.fromhex(str(row[0]))
+            secret = secrets.token_bytes(32)
+            self._db.execute("INSERT INTO meta (name, value) VALUES ('url_secret', ?)", (secret.hex(),))
+            return secret
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # releases the lock
+                self._lock_fd = None
 
 
 Store = MemoryStore | SqliteStore

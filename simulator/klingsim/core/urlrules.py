@@ -3,7 +3,8 @@
 Addresses are judged in every notation a resolver or HTTP client would accept: dotted, shortened (`127.1`),
 decimal (`2130706433`), hex (`0x7f000001`), octal (`0177.0.0.1`), IPv6 with brackets and zones, IPv4-mapped
 and -compatible IPv6, 6to4 and NAT64 embeddings, and `localhost` names. A hostname is not resolved here
-(the simulator runs offline); delivery resolves it again and refuses internal answers.
+(the simulator runs offline); each delivery attempt resolves it once, refuses internal answers and
+connects to the address it checked (core.callbacks.pin).
 """
 
 from __future__ import annotations

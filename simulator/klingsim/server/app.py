@@ -6,6 +6,7 @@ Provider traffic bypasses framework routing on purpose: the core routes from the
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -13,6 +14,7 @@ from urllib.parse import parse_qsl
 import anyio
 from anyio import to_thread
 
+from klingsim.core import inputs
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
 from klingsim.core.openapi import openapi_document
 from klingsim.core.signing import OUTPUTS_PREFIX
@@ -61,6 +63,13 @@ async def _send(send: Send, response: Response, head: bool = False) -> None:
         headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+def _run_all(work: list[Callable[[], object]]) -> None:
+    for task in work:
+        # Only a warm-up: the core redoes whatever failed here, and answers for it.
+        with contextlib.suppress(Exception):
+            task()
 
 
 class KlingsimApp:
@@ -112,9 +121,15 @@ class KlingsimApp:
             doc = openapi_document(self.sim.runtimes[provider].spec, req.origin + mount)
             response = Response(200, doc)
         else:
+            # Renders, probes and image decodes of the request's inputs run in a worker thread first, so
+            # the core (on this loop) finds them cached and other clients are never held up by them.
+            work = inputs.prepare(self.sim, provider, req)
+            if work:
+                await to_thread.run_sync(_run_all, work)
             response = self.sim.handle(provider, req)
-        if response.delay and self.sim.clock.mode == "real":
-            # Injected latency is waited out on a real clock only; a virtual clock records it in the journal.
+        if response.delay:
+            # Injected latency delays the answer on every clock (the journal also records it); awaited, so
+            # other clients are answered meanwhile.
             await anyio.sleep(response.delay)
         await _send(send, response, head=method == "HEAD" and provider is not None)
 

@@ -9,12 +9,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from klingsim.core import controls
+from klingsim.core import controls, edge
 from klingsim.core.clock import iso
 from klingsim.core.faults import fault_from_json
 from klingsim.core.simulator import Simulator
+from klingsim.server.guard import EdgeGuard
 
 
 class Advance(BaseModel):
@@ -26,6 +27,14 @@ class BalanceBody(BaseModel):
     account: str | None = Field(
         None, description="the account the key belongs to (keys of one account share balance and rate limit)"
     )
+
+    @field_validator("balance")
+    @classmethod
+    def _in_range(cls, value: Decimal) -> Decimal:
+        problem = edge.balance_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class OutcomeBody(BaseModel):
@@ -66,6 +75,8 @@ def control_app(sim: Simulator) -> FastAPI:
         redoc_url=None,
     )
 
+    app.add_middleware(EdgeGuard)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"error": "invalid_request", "message": str(exc.errors())}, status_code=400)
@@ -84,6 +95,9 @@ def control_app(sim: Simulator) -> FastAPI:
     def advance(body: Advance) -> dict[str, Any] | JSONResponse:
         if sim.clock.mode != "virtual":
             return JSONResponse({"error": "clock_not_virtual", "message": "start with --clock virtual"}, 409)
+        problem = edge.advance_problem(sim.clock.now(), body.seconds)
+        if problem is not None:
+            return _bad("invalid_request", problem)
         sim.advance(body.seconds)
         return {"now": iso(sim.clock.now()), "mode": sim.clock.mode, "speed": sim.clock.speed}
 

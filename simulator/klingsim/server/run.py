@@ -16,10 +16,17 @@ from klingsim.core.clock import Clock, RealClock, VirtualClock
 from klingsim.core.journal import DEFAULT_SIZE
 from klingsim.core.scenario import Scenario, ScenarioError, load_scenario
 from klingsim.core.simulator import Simulator
-from klingsim.core.store import SqliteStore
+from klingsim.core.store import SqliteStore, StoreLocked
 from klingsim.core.worker import Ticker
 from klingsim.providers import ALL
 from klingsim.server.app import KlingsimApp
+from klingsim.server.connections import (
+    DEFAULT_MAX_CONNECTIONS,
+    Hygiene,
+    connection_cap,
+    guarded_protocol,
+    raise_descriptor_limit,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class ServeOptions:
     allow_http_callbacks: bool = False
     journal_size: int = DEFAULT_SIZE
     max_finished_jobs: int = 100_000
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
 
 def _with_scenario(options: ServeOptions, scenario: Scenario) -> ServeOptions:
@@ -110,11 +118,13 @@ def serve(options: ServeOptions) -> int:
     try:
         app = build(options)
         sock = listening_socket(options.host, options.port)
-    except (KeyError, OSError, ScenarioError, sqlite3.Error) as exc:
+    except (KeyError, OSError, ScenarioError, sqlite3.Error, StoreLocked) as exc:
         print(f"klingsim: {exc.args[-1]}", file=sys.stderr)
         return 2
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    raise_descriptor_limit()
+    hygiene = Hygiene(max_connections=connection_cap(options.max_connections))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", http=guarded_protocol(hygiene))
     # The banner is printed once the socket listens, so a reader of the first line can connect at once.
     print(banner(app, f"http://{options.host}:{port}"), flush=True)
     ticker = Ticker(app.sim).start()  # moves unpolled jobs on a real clock and delivers callbacks
@@ -129,12 +139,16 @@ def serve(options: ServeOptions) -> int:
 class ThreadedServer:
     """The app on a free loopback port in a background thread; `url` is its base URL."""
 
-    def __init__(self, app: KlingsimApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, app: KlingsimApp, host: str = "127.0.0.1", port: int = 0, hygiene: Hygiene | None = None
+    ) -> None:
         self.app = app
         sock = listening_socket(host, port)
         self._sock = sock
         self.url = f"http://{host}:{sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        self.hygiene = hygiene or Hygiene(max_connections=connection_cap())
+        protocol = guarded_protocol(self.hygiene)
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", http=protocol)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="klingsim-server", daemon=True)
         self._started = threading.Event()
