@@ -27,8 +27,13 @@ Send = Callable[[Message], Awaitable[None]]
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
     """The request body, reading at most MAX_BODY_BYTES + 1 bytes; True when it was larger."""
-    chunks: list[bytes] = []
-    size = 0
+    message = await receive()
+    chunk: bytes = message.get("body", b"")
+    if not message.get("more_body", False) or message["type"] == "http.disconnect":
+        # The usual case: the whole body came in one message.
+        return (b"", True) if len(chunk) > MAX_BODY_BYTES else (chunk, False)
+    chunks = [chunk]
+    size = len(chunk)
     more = True
     while more:
         message = await receive()
@@ -51,14 +56,20 @@ def _origin(scope: Scope, headers: dict[str, str]) -> str:
     return f"{scope.get('scheme', 'http')}://{host}"
 
 
+_CONTENT_TYPES: dict[str, bytes] = {}
+
+
 async def _send(send: Send, response: Response, head: bool = False) -> None:
     body = response.encoded()
     # Lower-case names: ASGI servers expect them, and duplicates are then easy to see.
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
     if response.content_type:
-        headers.append((b"content-type", response.content_type.encode()))
-    if not any(k == b"content-length" for k, _ in headers):
-        headers.append((b"content-length", str(len(body)).encode()))
+        ctype = _CONTENT_TYPES.get(response.content_type)
+        if ctype is None:
+            ctype = _CONTENT_TYPES.setdefault(response.content_type, response.content_type.encode())
+        headers.append((b"content-type", ctype))
+    if all(k != b"content-length" for k, _ in headers):
+        headers.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
 
