@@ -14,7 +14,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 # orjson writes floats below 1e-4 or from 1e16 up differently from `json` (`1e-5` for `1e-05`, `1e16` for
 # `1e+16`, `0.00001234` for `1.234e-05`): an answer with such a number token is written by `json` instead.
-_FLOAT_FORMS_DIFFER = re.compile(rb"[:,\[]-?[0-9.]*[0-9][eE]|[:,\[]-?0\.0000")
+_FLOAT_FORMS_DIFFER = re.compile(rb"(?:^|[:,\[])-?(?:[0-9.]*[0-9][eE]|0\.0000)")
 # What orjson would serialise but `json` refuses: those answers go to `json` too, and fail the same way.
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
