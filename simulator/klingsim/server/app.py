@@ -17,12 +17,22 @@ from klingsim.core.http import MAX_BODY_BYTES, Request, Response
 from klingsim.core.openapi import openapi_document
 from klingsim.core.signing import OUTPUTS_PREFIX
 from klingsim.core.simulator import Simulator
-from klingsim.server.control import control_app
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+HEALTH_PATH = "/_klingsim/health"
+# What the control plane's health route answers (FastAPI's JSONResponse, same bytes and header order),
+# answered here so a first health check does not wait for FastAPI to load.
+_HEALTH_START = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-length", b"15"), (b"content-type", b"application/json")],
+}
+_HEALTH_BODY = {"type": "http.response.body", "body": b'{"status":"ok"}'}
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
@@ -82,7 +92,16 @@ class KlingsimApp:
             raise KeyError(f"unknown provider {default_provider!r}")
         self.sim = sim
         self.default_provider = default_provider
-        self.control = control_app(sim)
+        self._control: ASGIApp | None = None
+
+    @property
+    def control(self) -> ASGIApp:
+        """The control plane, built on its first request: loading FastAPI is most of a cold start."""
+        if self._control is None:
+            from klingsim.server.control import control_app
+
+            self._control = control_app(self.sim)
+        return self._control
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,6 +112,10 @@ class KlingsimApp:
             await self._provider(scope, receive, send, None, path, "")
             return
         if path.startswith("/_klingsim"):
+            if path == HEALTH_PATH and scope["method"] == "GET":
+                await send(dict(_HEALTH_START))
+                await send(dict(_HEALTH_BODY))
+                return
             await self.control(scope, receive, send)
             return
         first, _, rest = path[1:].partition("/")
