@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from klingsim.core import compact
+
 
 class EntryKind(StrEnum):
     TOPUP = "topup"
@@ -66,16 +68,30 @@ class LedgerEntry:
         return data
 
 
+# Kinds that spend for good (charges, captured holds) and the one that gives spending back.
+_SPENDS = frozenset({EntryKind.CHARGE, EntryKind.CAPTURE})
+
+
 @dataclass(slots=True)
 class _Account:
     balance: Decimal
     entries: list[LedgerEntry]
+    spent: Decimal = Decimal(0)  # kept as entries are appended: `Ledger.spent` is O(1)
+
+    def add(self, entry: LedgerEntry) -> None:
+        self.entries.append(entry)
+        self.balance = entry.balance_after
+        if entry.kind in _SPENDS:
+            self.spent += entry.amount
+        elif entry.kind is EntryKind.REFUND:
+            self.spent -= entry.amount
 
 
 class Ledger:
     def __init__(self, on_append: Callable[[LedgerEntry], None] | None = None) -> None:
         self._accounts: dict[tuple[str, str], _Account] = {}
-        self._open: dict[tuple[str, str], LedgerEntry] = {}  # (provider, job) -> its unsettled hold or charge
+        # provider -> job id -> its unsettled hold or charge (no key tuple per job)
+        self._open: dict[str, dict[str, LedgerEntry]] = {}
         self._seq = 0
         self._lock = threading.RLock()
         self._on_append = on_append
@@ -101,13 +117,8 @@ class Ledger:
 
     def spent(self, provider: str, account: str) -> Decimal:
         """Money that left the balance for good: charges and captured holds, less refunds."""
-        total = Decimal(0)
-        for e in self.entries(provider, account):
-            if e.kind in (EntryKind.CHARGE, EntryKind.CAPTURE):
-                total += e.amount
-            elif e.kind is EntryKind.REFUND:
-                total -= e.amount
-        return total
+        acct = self._accounts.get((provider, account))
+        return acct.spent if acct else Decimal(0)
 
     def _append(
         self, provider: str, account: str, kind: EntryKind, amount: Decimal, at: float, job_id: str | None
@@ -118,8 +129,7 @@ class Ledger:
             raise InsufficientFunds(acct.balance, amount)
         self._seq += 1
         entry = LedgerEntry(self._seq, at, provider, account, kind, amount, job_id, new_balance)
-        acct.entries.append(entry)
-        acct.balance = new_balance
+        acct.add(entry)
         if self._on_append is not None:
             self._on_append(entry)
         return entry
@@ -138,10 +148,9 @@ class Ledger:
     ) -> LedgerEntry:
         """Reserve (hold) or charge a job's price; raises InsufficientFunds and writes nothing if it can't."""
         with self._lock:
-            entry = self._append(
-                provider, account, EntryKind.HOLD if hold else EntryKind.CHARGE, amount, at, job_id
-            )
-            self._open[(provider, job_id)] = entry
+            kind = EntryKind.HOLD if hold else EntryKind.CHARGE
+            entry = self._append(provider, account, kind, compact.amount(amount), at, job_id)
+            self._open.setdefault(provider, {})[job_id] = entry
             return entry
 
     def settle(
@@ -149,7 +158,7 @@ class Ledger:
     ) -> LedgerEntry | None:
         """Close a job's debit once: capture or release a hold; keep or refund a charge."""
         with self._lock:
-            debit = self._open.pop((provider, job_id), None)
+            debit = self._open.get(provider, {}).pop(job_id, None)
             if debit is None:
                 return None
             if debit.kind is EntryKind.HOLD:
@@ -165,14 +174,13 @@ class Ledger:
         with self._lock:
             for e in entries:
                 acct = self._accounts.setdefault((e.provider, e.account), _Account(Decimal(0), []))
-                acct.entries.append(e)
-                acct.balance = e.balance_after
+                acct.add(e)
                 self._seq = max(self._seq, e.seq)
-                key = (e.provider, e.job_id or "")
+                open_here = self._open.setdefault(e.provider, {})
                 if e.kind in (EntryKind.HOLD, EntryKind.CHARGE):
-                    self._open[key] = e
+                    open_here[e.job_id or ""] = e
                 elif e.kind in (EntryKind.CAPTURE, EntryKind.RELEASE, EntryKind.REFUND):
-                    self._open.pop(key, None)
+                    open_here.pop(e.job_id or "", None)
 
     def reset(self) -> None:
         with self._lock:
