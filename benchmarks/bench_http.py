@@ -8,8 +8,9 @@ each other). Per round and server: a warm-up, then creates for `--duration` seco
 polls of one job. Rounds rotate the order of the servers, so neither always runs on a cooler machine.
 
 Printed per server: create and status req/s, the ratio to the baseline of the same round, p50/p99 latency,
-server CPU (percent of one core), RSS after the creates and RSS growth per job created after the warm-up. The last lines compare
-klingsim with the targets of issue 14 (the p99 target is for a 60 s run: `--duration 60`).
+server CPU (percent of one core), RSS after the creates and RSS growth per job created after the warm-up.
+The last lines compare klingsim with the targets of issue 14 (the p99 target is for a 60 s run:
+`--duration 60`).
 
     python benchmarks/bench_http.py [--rounds 2] [--duration 10] [--warmup 3] [--connections 32]
 """
