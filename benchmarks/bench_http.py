@@ -62,7 +62,7 @@ class Result:
     server: str
     create: Load
     status: Load
-    create_cpu: float  # percent of one core during the measured creates
+    create_cpu: float  # server CPU seconds during the measured creates
     status_cpu: float
     rss_mib: float  # after the creates
     rss_per_job: float  # bytes of RSS growth per job created after the warm-up
@@ -230,13 +230,13 @@ def measure(name: str, args: argparse.Namespace) -> Result:
         rss_before = rss_bytes(proc.pid)
         cpu_start = cpu_seconds(proc.pid)
         create = load(base + CREATE_PATH, "POST", args.duration, args)
-        create_cpu = 100 * (cpu_seconds(proc.pid) - cpu_start) / create.seconds
+        create_cpu = cpu_seconds(proc.pid) - cpu_start
         rss_after = rss_bytes(proc.pid)
         jobs = create.requests
         load(base + STATUS_PATH + task_id, "GET", args.warmup, args)
         cpu_start = cpu_seconds(proc.pid)
         status = load(base + STATUS_PATH + task_id, "GET", args.duration, args)
-        status_cpu = 100 * (cpu_seconds(proc.pid) - cpu_start) / status.seconds
+        status_cpu = cpu_seconds(proc.pid) - cpu_start
     finally:
         proc.terminate()
         try:
@@ -264,22 +264,30 @@ def measure(name: str, args: argparse.Namespace) -> Result:
 
 
 # ----------------------------------------------------------------- report
+def cpu_us(cpu: float, load: Load) -> float:
+    return 1e6 * cpu / load.requests if load.requests else 0.0
+
+
 def row(r: Result, base: Result | None) -> str:
     cx = f"{r.create.rate / base.create.rate:.2f}" if base and base.create.rate else "-"
     sx = f"{r.status.rate / base.status.rate:.2f}" if base and base.status.rate else "-"
     return (
         f"| {r.server:<9} | {r.create.rate:>8,.0f} | {cx:>5} | {r.create.p50_ms:>6.2f} "
-        f"| {r.create.p99_ms:>7.2f} "
-        f"| {r.create_cpu:>4.0f}% | {r.status.rate:>8,.0f} | {sx:>5} | {r.status.p50_ms:>6.2f} "
-        f"| {r.status.p99_ms:>7.2f} | {r.status_cpu:>4.0f}% | {r.rss_mib:>6.1f} | {r.rss_per_job:>7,.0f} |"
+        f"| {r.create.p99_ms:>7.2f} | {100 * r.create_cpu / r.create.seconds:>4.0f}% "
+        f"| {cpu_us(r.create_cpu, r.create):>6.0f} | {r.status.rate:>8,.0f} | {sx:>5} "
+        f"| {r.status.p50_ms:>6.2f} | {r.status.p99_ms:>7.2f} "
+        f"| {100 * r.status_cpu / r.status.seconds:>4.0f}% "
+        f"| {cpu_us(r.status_cpu, r.status):>6.0f} | {r.rss_mib:>7.1f} | {r.rss_per_job:>7,.0f} |"
     )
 
 
+# cpu: server CPU as a share of one core; us/req: server CPU time per answer, which a busy machine
+# (other processes on the cores) disturbs much less than req/s.
 HEADER = (
-    "| server    | create/s | ×base | p50 ms | p99 ms  | cpu   | status/s | ×base | p50 ms | p99 ms  | cpu   "
-    "| RSS MiB | B/job   |\n"
-    "|-----------|----------|-------|--------|---------|-------|----------|-------|--------|---------|-------"
-    "|--------|---------|"
+    "| server    | create/s | ×base | p50 ms | p99 ms  | cpu   | us/req | status/s | ×base | p50 ms "
+    "| p99 ms  | cpu   | us/req | RSS MiB | B/job   |\n"
+    "|-----------|----------|-------|--------|---------|-------|--------|----------|-------|--------"
+    "|---------|-------|--------|---------|---------|"
 )
 
 
@@ -292,6 +300,17 @@ def verdict(rounds: list[dict[str, Result]], duration: float) -> list[str]:
     status_ratio = min(k.status.rate / b.status.rate for k, b in pairs)
     p99 = max(k.create.p99_ms for k, _ in pairs)
     per_job = max(k.rss_per_job for k, _ in pairs)
+    for phase in ("create", "status"):
+        costs = [
+            cpu_us(getattr(b, f"{phase}_cpu"), getattr(b, phase))
+            / cpu_us(getattr(k, f"{phase}_cpu"), getattr(k, phase))
+            for k, b in pairs
+            if getattr(k, phase).requests
+        ]
+        if costs:
+            lines.append(
+                f"  {phase}: baseline CPU per answer / klingsim's: {min(costs):.2f}-{max(costs):.2f}"
+            )
     checks = [
         ("create ×baseline (worst round)", create_ratio, TARGETS["create_ratio"], ">="),
         ("status ×baseline (worst round)", status_ratio, TARGETS["status_ratio"], ">="),

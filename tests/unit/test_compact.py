@@ -7,7 +7,7 @@ from decimal import Decimal
 from klingsim.core import compact
 from klingsim.core.clock import VirtualClock
 from klingsim.core.jobs import Job, JobEngine
-from klingsim.core.ledger import Ledger
+from klingsim.core.ledger import FOLD_BATCH, Ledger
 from klingsim.spec import OutputPlan, Plan
 
 
@@ -74,3 +74,48 @@ def test_spent_is_kept_as_entries_are_appended() -> None:
     assert rebuilt.spent("p", "a") == Decimal("10.5")
     assert rebuilt.balance("p", "a") == ledger.balance("p", "a") == Decimal("89.5")
     assert ledger.inconsistencies() == []
+
+
+def test_entries_of_evicted_jobs_leave_the_listings_and_are_folded_in_batches() -> None:
+    ledger = Ledger()
+    ledger.set_balance("p", "a", Decimal(10_000), 0)
+    for i in range(FOLD_BATCH + 2):
+        ledger.debit("p", "a", f"j{i}", Decimal(2), i, hold=True)
+        ledger.settle("p", f"j{i}", succeeded=True, refund_on_failure=False, at=i)
+    ledger.forget_job("p", "a", "j0")
+    assert ledger.job_entries("p", "j0") == ()
+    assert len(ledger.entries("p", "a")) == 1 + 2 * (FOLD_BATCH + 1)
+    assert ledger.folded("p", "a") == 0  # not folded yet: one job is not a batch
+    for i in range(1, FOLD_BATCH):
+        ledger.forget_job("p", "a", f"j{i}")
+    assert ledger.folded("p", "a") == 2 * FOLD_BATCH
+    assert [e.job_id for e in ledger.entries("p", "a")] == [
+        None,
+        *[f"j{FOLD_BATCH}"] * 2,
+        *[f"j{FOLD_BATCH + 1}"] * 2,
+    ]
+    expected = Decimal(10_000) - 2 * (FOLD_BATCH + 2)
+    assert ledger.balance("p", "a") == expected and ledger.spent("p", "a") == 2 * (FOLD_BATCH + 2)
+    assert ledger.inconsistencies() == []
+
+
+def test_the_simulator_forgets_the_ledger_entries_of_the_jobs_it_evicts() -> None:
+    from klingsim.core.http import Request
+    from klingsim.core.simulator import Simulator
+    from klingsim.providers import ALL
+
+    sim = Simulator(ALL, VirtualClock(), max_finished_jobs=1)
+    key = "k3a_live_0123456789abcdef"
+    headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+    body = b'{"type": "pro-text-to-video", "prompt": "mountains"}'
+    ids = []
+    for _ in range(3):
+        answer = sim.handle("kling3api", Request("POST", "/api/generate", {}, headers, body, "http://t"))
+        ids.append(answer.body["data"]["task_id"])
+        sim.advance(3600)
+    assert sim.engine.evicted == 2
+    account = sim.keys.account_of("kling3api", key)
+    assert account is not None
+    listed = {e.job_id for e in sim.ledger.entries("kling3api", account)}
+    assert listed == {None, ids[2]}
+    assert sim.ledger.inconsistencies() == []

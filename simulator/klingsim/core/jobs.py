@@ -79,6 +79,7 @@ class JobEngine:
         self._lock = threading.RLock()
         self.max_finished = max_finished
         self.listeners: list[Listener] = []
+        self.evict_listeners: list[Callable[[Job], None]] = []  # told of each job evicted
 
     def schedule(
         self, lifecycle: Lifecycle, request: dict[str, Any], output_seconds: float
@@ -173,6 +174,8 @@ class JobEngine:
             if held is not None and held.get(job.id) is job:
                 del held[job.id]
                 self.evicted += 1
+                for listener in self.evict_listeners:
+                    listener(job)
 
     def restore(self, job: Job) -> None:
         """Put a persisted job back, rescheduling what it still has to do."""

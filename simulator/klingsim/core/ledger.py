@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -72,11 +72,36 @@ class LedgerEntry:
 _SPENDS = frozenset({EntryKind.CHARGE, EntryKind.CAPTURE})
 
 
+# Entries of forgotten (evicted) jobs are folded away in batches of at least this many jobs.
+FOLD_BATCH = 1024
+
+
 @dataclass(slots=True)
 class _Account:
     balance: Decimal
     entries: list[LedgerEntry]
     spent: Decimal = Decimal(0)  # kept as entries are appended: `Ledger.spent` is O(1)
+    # Jobs whose entries are to be folded into the totals below (their jobs were evicted).
+    forgotten: set[str] = field(default_factory=set)
+    folded_delta: Decimal = Decimal(0)  # what the folded entries moved the balance by, together
+    folded_count: int = 0
+
+    def visible(self) -> list[LedgerEntry]:
+        if not self.forgotten:
+            return self.entries
+        return [e for e in self.entries if e.job_id not in self.forgotten]
+
+    def fold(self) -> None:
+        """Drop the entries of forgotten jobs, keeping their sum: O(entries), once per FOLD_BATCH jobs."""
+        kept: list[LedgerEntry] = []
+        for e in self.entries:
+            if e.job_id in self.forgotten:
+                self.folded_delta += e.delta
+                self.folded_count += 1
+            else:
+                kept.append(e)
+        self.entries = kept
+        self.forgotten.clear()
 
     def add(self, entry: LedgerEntry) -> None:
         self.entries.append(entry)
@@ -104,16 +129,34 @@ class Ledger:
         return acct.balance if acct else Decimal(0)
 
     def entries(self, provider: str, account: str) -> tuple[LedgerEntry, ...]:
+        """The account's entries, less those of jobs evicted from the job store (see `forget_job`)."""
         acct = self._accounts.get((provider, account))
-        return tuple(acct.entries) if acct else ()
+        return tuple(acct.visible()) if acct else ()
 
     def job_entries(self, provider: str, job_id: str) -> tuple[LedgerEntry, ...]:
         return tuple(
             e
             for a in self._accounts.values()
+            if job_id not in a.forgotten
             for e in a.entries
             if e.job_id == job_id and e.provider == provider
         )
+
+    def forget_job(self, provider: str, account: str, job_id: str) -> None:
+        """An evicted job's entries leave the listings; the balance and `spent` keep them. They are folded
+        into per-account totals in batches, so a ledger's memory follows the jobs held, not all ever made."""
+        with self._lock:
+            acct = self._accounts.get((provider, account))
+            if acct is None:
+                return
+            acct.forgotten.add(job_id)
+            if len(acct.forgotten) >= FOLD_BATCH:
+                acct.fold()
+
+    def folded(self, provider: str, account: str) -> int:
+        """How many entries of evicted jobs were folded into the account's totals."""
+        acct = self._accounts.get((provider, account))
+        return acct.folded_count if acct else 0
 
     def spent(self, provider: str, account: str) -> Decimal:
         """Money that left the balance for good: charges and captured holds, less refunds."""
@@ -191,11 +234,12 @@ class Ledger:
         """What breaks the ledger's invariants (empty when consistent)."""
         problems: list[str] = []
         for (provider, account), acct in self._accounts.items():
-            running = Decimal(0)
+            running = acct.folded_delta
             settled: set[str] = set()
+            chained = acct.folded_count == 0  # folding takes entries out of the chain of balances
             for e in acct.entries:
                 running += e.delta
-                if running != e.balance_after or running < 0:
+                if (chained and running != e.balance_after) or e.balance_after < 0:
                     problems.append(
                         f"{provider}/{account}: entry {e.seq} balance {e.balance_after} != {running}"
                     )
