@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 ARGS ?=
 
-.PHONY: install serve test lint typecheck unit bench docs check-docs clean contracts fuzz
+.PHONY: install serve test lint typecheck unit bench bench-http docs check-docs clean contracts fuzz
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_media.py
 	$(BIN)/python benchmarks/bench_gateway.py
+
+# klingsim against a bare FastAPI mock over HTTP (wrk if installed, else a bounded Python load generator).
+bench-http: $(STAMP)
+	$(BIN)/python benchmarks/bench_http.py $(ARGS)
 
 # The gateway kit's self-test and all 30 mutants (also part of `unit`), then its run time per provider.
 contracts: $(STAMP)

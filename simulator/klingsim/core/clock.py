@@ -78,6 +78,19 @@ def to_datetime(t: float) -> datetime:
     return datetime.fromtimestamp(t, tz=UTC)
 
 
+# The last second written by `iso` and its text: most calls within a second ask for that same second.
+_last_iso: list[tuple[int, str]] = [(-1, "")]
+
+
 def iso(t: float) -> str:
     """ISO-8601 with a `Z`, whole seconds (the form the provider pages show)."""
-    return to_datetime(t).strftime("%Y-%m-%dT%H:%M:%SZ")
+    second = int(t)
+    # Away from the end of a second only: there the microsecond rounding of `to_datetime` moves to the next.
+    reusable = t >= 0 and t - second < 0.999_999
+    last_second, last_text = _last_iso[0]
+    if reusable and last_second == second:
+        return last_text
+    text = to_datetime(t).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if reusable:
+        _last_iso[0] = (second, text)  # one tuple swapped whole: safe to read from another thread
+    return text

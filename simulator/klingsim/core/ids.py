@@ -13,18 +13,52 @@ _ALPHABETS = {
     "digits": string.digits,
 }
 
+# A template compiled once: literal text (str), `{unix}` (None) or a random run (alphabet, length).
+_Part = str | None | tuple[str, int]
+
+
+def _compile(template: str) -> tuple[_Part, ...]:
+    parts: list[_Part] = []
+    end = 0
+    for match in _TOKEN.finditer(template):
+        if match.start() > end:
+            parts.append(template[end : match.start()])
+        if match.group(0) == "{unix}":
+            parts.append(None)
+        else:
+            parts.append((_ALPHABETS[match.group(1)], int(match.group(2))))
+        end = match.end()
+    if end < len(template):
+        parts.append(template[end:])
+    return tuple(parts)
+
 
 class IdGenerator:
     def __init__(self, seed: int = 0) -> None:
         self._rng = random.Random(f"ids:{seed}")
+        self._templates: dict[str, tuple[_Part, ...]] = {}
 
     def make(self, template: str, now: float) -> str:
         """Fill `{hex:N}`, `{alnum:N}`, `{digits:N}` and `{unix}` in a template."""
-
-        def fill(match: re.Match[str]) -> str:
-            if match.group(0) == "{unix}":
-                return str(int(now))
-            alphabet = _ALPHABETS[match.group(1)]
-            return "".join(self._rng.choice(alphabet) for _ in range(int(match.group(2))))
-
-        return _TOKEN.sub(fill, template)
+        parts = self._templates.get(template)
+        if parts is None:
+            parts = self._templates[template] = _compile(template)
+        bits = self._rng.getrandbits
+        out: list[str] = []
+        for part in parts:
+            if part is None:
+                out.append(str(int(now)))
+            elif isinstance(part, str):
+                out.append(part)
+            else:
+                # The draws of `random.choice`, one per character (same sequence for the same seed), without
+                # its per-call overhead: `getrandbits(k)` retried until it falls inside the alphabet.
+                alphabet, length = part
+                size = len(alphabet)
+                k = size.bit_length()
+                for _ in range(length):
+                    r = bits(k)
+                    while r >= size:
+                        r = bits(k)
+                    out.append(alphabet[r])
+        return "".join(out)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import heapq
 import random
 import threading
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from klingsim.core import compact
 from klingsim.core.clock import Clock
 from klingsim.spec import TERMINAL_PHASES, Lifecycle, Phase, Plan
 
@@ -63,18 +64,22 @@ def draw(rng: random.Random, bounds: tuple[float, float]) -> float:
 
 
 class JobEngine:
-    """Holds the jobs of every provider; finished jobs beyond `max_finished` are evicted oldest first."""
+    """Holds the jobs of every provider; finished jobs beyond `max_finished` are evicted oldest first
+    (in the order they finished; `evicted` counts them)."""
 
     def __init__(self, clock: Clock, seed: int = 0, max_finished: int = 100_000) -> None:
         self.clock = clock
         self._rng = random.Random(f"jobs:{seed}")
-        self._jobs: dict[tuple[str, str], Job] = {}
-        self._finished: OrderedDict[tuple[str, str], None] = OrderedDict()
+        # provider -> job id -> job: a key tuple per job would cost more than the job's id.
+        self._jobs: dict[str, dict[str, Job]] = {}
+        self._finished: deque[Job] = deque()  # in the order they finished
+        self.evicted = 0
         self._due: list[tuple[float, int, str, str, Phase]] = []
         self._seq = 0
         self._lock = threading.RLock()
         self.max_finished = max_finished
         self.listeners: list[Listener] = []
+        self.evict_listeners: list[Callable[[Job], None]] = []  # told of each job evicted
 
     def schedule(
         self, lifecycle: Lifecycle, request: dict[str, Any], output_seconds: float
@@ -91,9 +96,14 @@ class JobEngine:
         return queued, work
 
     def add(self, job: Job) -> Job:
+        """Hold a new job. Its request, plan and cost are swapped for equal values other jobs already hold
+        (`core.compact`): same content, same order, same types, less memory per job."""
+        job.request = compact.request(job.request)
+        job.plan = compact.plan(job.plan)
+        job.cost = compact.amount(job.cost)
         with self._lock:
             job.history.append((job.created_at, Phase.QUEUED))
-            self._jobs[(job.provider, job.id)] = job
+            self._jobs.setdefault(job.provider, {})[job.id] = job
             self._push(job.run_at, job, Phase.RUNNING)
         return job
 
@@ -102,10 +112,11 @@ class JobEngine:
         heapq.heappush(self._due, (at, self._seq, job.provider, job.id, phase))
 
     def get(self, provider: str, job_id: str) -> Job | None:
-        return self._jobs.get((provider, job_id))
+        held = self._jobs.get(provider)
+        return held.get(job_id) if held is not None else None
 
     def jobs(self) -> Iterator[Job]:
-        return iter(list(self._jobs.values()))
+        return iter([job for held in list(self._jobs.values()) for job in list(held.values())])
 
     def tick(self) -> int:
         """Apply every transition due by now, in time order; returns how many were applied."""
@@ -116,7 +127,7 @@ class JobEngine:
                 if not self._due or self._due[0][0] > now:
                     break
                 at, _, provider, job_id, phase = heapq.heappop(self._due)
-                job = self._jobs.get((provider, job_id))
+                job = self.get(provider, job_id)
                 if job is None or job.stuck or job.terminal:
                     continue
                 if phase is Phase.RUNNING and job.phase is Phase.QUEUED:
@@ -137,7 +148,7 @@ class JobEngine:
         job.history.append((at, phase))
         if phase in TERMINAL_PHASES:
             job.finished_at = at
-            self._finished[(job.provider, job.id)] = None
+            self._finished.append(job)
         for listener in self.listeners:
             listener(job, phase)
         self._evict()
@@ -158,15 +169,20 @@ class JobEngine:
 
     def _evict(self) -> None:
         while len(self._finished) > self.max_finished:
-            key, _ = self._finished.popitem(last=False)
-            self._jobs.pop(key, None)
+            job = self._finished.popleft()
+            held = self._jobs.get(job.provider)
+            if held is not None and held.get(job.id) is job:
+                del held[job.id]
+                self.evicted += 1
+                for listener in self.evict_listeners:
+                    listener(job)
 
     def restore(self, job: Job) -> None:
         """Put a persisted job back, rescheduling what it still has to do."""
         with self._lock:
-            self._jobs[(job.provider, job.id)] = job
+            self._jobs.setdefault(job.provider, {})[job.id] = job
             if job.terminal:
-                self._finished[(job.provider, job.id)] = None
+                self._finished.append(job)
             elif job.phase is Phase.QUEUED:
                 self._push(job.run_at, job, Phase.RUNNING)
             else:
@@ -176,4 +192,5 @@ class JobEngine:
         with self._lock:
             self._jobs.clear()
             self._finished.clear()
+            self.evicted = 0
             self._due.clear()

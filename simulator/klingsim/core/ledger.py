@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from klingsim.core import compact
 
 
 class EntryKind(StrEnum):
@@ -66,16 +68,55 @@ class LedgerEntry:
         return data
 
 
+# Kinds that spend for good (charges, captured holds) and the one that gives spending back.
+_SPENDS = frozenset({EntryKind.CHARGE, EntryKind.CAPTURE})
+
+
+# Entries of forgotten (evicted) jobs are folded away in batches of at least this many jobs.
+FOLD_BATCH = 1024
+
+
 @dataclass(slots=True)
 class _Account:
     balance: Decimal
     entries: list[LedgerEntry]
+    spent: Decimal = Decimal(0)  # kept as entries are appended: `Ledger.spent` is O(1)
+    # Jobs whose entries are to be folded into the totals below (their jobs were evicted).
+    forgotten: set[str] = field(default_factory=set)
+    folded_delta: Decimal = Decimal(0)  # what the folded entries moved the balance by, together
+    folded_count: int = 0
+
+    def visible(self) -> list[LedgerEntry]:
+        if not self.forgotten:
+            return self.entries
+        return [e for e in self.entries if e.job_id not in self.forgotten]
+
+    def fold(self) -> None:
+        """Drop the entries of forgotten jobs, keeping their sum: O(entries), once per FOLD_BATCH jobs."""
+        kept: list[LedgerEntry] = []
+        for e in self.entries:
+            if e.job_id in self.forgotten:
+                self.folded_delta += e.delta
+                self.folded_count += 1
+            else:
+                kept.append(e)
+        self.entries = kept
+        self.forgotten.clear()
+
+    def add(self, entry: LedgerEntry) -> None:
+        self.entries.append(entry)
+        self.balance = entry.balance_after
+        if entry.kind in _SPENDS:
+            self.spent += entry.amount
+        elif entry.kind is EntryKind.REFUND:
+            self.spent -= entry.amount
 
 
 class Ledger:
     def __init__(self, on_append: Callable[[LedgerEntry], None] | None = None) -> None:
         self._accounts: dict[tuple[str, str], _Account] = {}
-        self._open: dict[tuple[str, str], LedgerEntry] = {}  # (provider, job) -> its unsettled hold or charge
+        # provider -> job id -> its unsettled hold or charge (no key tuple per job)
+        self._open: dict[str, dict[str, LedgerEntry]] = {}
         self._seq = 0
         self._lock = threading.RLock()
         self._on_append = on_append
@@ -88,26 +129,39 @@ class Ledger:
         return acct.balance if acct else Decimal(0)
 
     def entries(self, provider: str, account: str) -> tuple[LedgerEntry, ...]:
+        """The account's entries, less those of jobs evicted from the job store (see `forget_job`)."""
         acct = self._accounts.get((provider, account))
-        return tuple(acct.entries) if acct else ()
+        return tuple(acct.visible()) if acct else ()
 
     def job_entries(self, provider: str, job_id: str) -> tuple[LedgerEntry, ...]:
         return tuple(
             e
             for a in self._accounts.values()
+            if job_id not in a.forgotten
             for e in a.entries
             if e.job_id == job_id and e.provider == provider
         )
 
+    def forget_job(self, provider: str, account: str, job_id: str) -> None:
+        """An evicted job's entries leave the listings; the balance and `spent` keep them. They are folded
+        into per-account totals in batches, so a ledger's memory follows the jobs held, not all ever made."""
+        with self._lock:
+            acct = self._accounts.get((provider, account))
+            if acct is None:
+                return
+            acct.forgotten.add(job_id)
+            if len(acct.forgotten) >= FOLD_BATCH:
+                acct.fold()
+
+    def folded(self, provider: str, account: str) -> int:
+        """How many entries of evicted jobs were folded into the account's totals."""
+        acct = self._accounts.get((provider, account))
+        return acct.folded_count if acct else 0
+
     def spent(self, provider: str, account: str) -> Decimal:
         """Money that left the balance for good: charges and captured holds, less refunds."""
-        total = Decimal(0)
-        for e in self.entries(provider, account):
-            if e.kind in (EntryKind.CHARGE, EntryKind.CAPTURE):
-                total += e.amount
-            elif e.kind is EntryKind.REFUND:
-                total -= e.amount
-        return total
+        acct = self._accounts.get((provider, account))
+        return acct.spent if acct else Decimal(0)
 
     def _append(
         self, provider: str, account: str, kind: EntryKind, amount: Decimal, at: float, job_id: str | None
@@ -118,8 +172,7 @@ class Ledger:
             raise InsufficientFunds(acct.balance, amount)
         self._seq += 1
         entry = LedgerEntry(self._seq, at, provider, account, kind, amount, job_id, new_balance)
-        acct.entries.append(entry)
-        acct.balance = new_balance
+        acct.add(entry)
         if self._on_append is not None:
             self._on_append(entry)
         return entry
@@ -138,10 +191,9 @@ class Ledger:
     ) -> LedgerEntry:
         """Reserve (hold) or charge a job's price; raises InsufficientFunds and writes nothing if it can't."""
         with self._lock:
-            entry = self._append(
-                provider, account, EntryKind.HOLD if hold else EntryKind.CHARGE, amount, at, job_id
-            )
-            self._open[(provider, job_id)] = entry
+            kind = EntryKind.HOLD if hold else EntryKind.CHARGE
+            entry = self._append(provider, account, kind, compact.amount(amount), at, job_id)
+            self._open.setdefault(provider, {})[job_id] = entry
             return entry
 
     def settle(
@@ -149,7 +201,7 @@ class Ledger:
     ) -> LedgerEntry | None:
         """Close a job's debit once: capture or release a hold; keep or refund a charge."""
         with self._lock:
-            debit = self._open.pop((provider, job_id), None)
+            debit = self._open.get(provider, {}).pop(job_id, None)
             if debit is None:
                 return None
             if debit.kind is EntryKind.HOLD:
@@ -165,14 +217,13 @@ class Ledger:
         with self._lock:
             for e in entries:
                 acct = self._accounts.setdefault((e.provider, e.account), _Account(Decimal(0), []))
-                acct.entries.append(e)
-                acct.balance = e.balance_after
+                acct.add(e)
                 self._seq = max(self._seq, e.seq)
-                key = (e.provider, e.job_id or "")
+                open_here = self._open.setdefault(e.provider, {})
                 if e.kind in (EntryKind.HOLD, EntryKind.CHARGE):
-                    self._open[key] = e
+                    open_here[e.job_id or ""] = e
                 elif e.kind in (EntryKind.CAPTURE, EntryKind.RELEASE, EntryKind.REFUND):
-                    self._open.pop(key, None)
+                    open_here.pop(e.job_id or "", None)
 
     def reset(self) -> None:
         with self._lock:
@@ -183,11 +234,12 @@ class Ledger:
         """What breaks the ledger's invariants (empty when consistent)."""
         problems: list[str] = []
         for (provider, account), acct in self._accounts.items():
-            running = Decimal(0)
+            running = acct.folded_delta
             settled: set[str] = set()
+            chained = acct.folded_count == 0  # folding takes entries out of the chain of balances
             for e in acct.entries:
                 running += e.delta
-                if running != e.balance_after or running < 0:
+                if (chained and running != e.balance_after) or e.balance_after < 0:
                     problems.append(
                         f"{provider}/{account}: entry {e.seq} balance {e.balance_after} != {running}"
                     )

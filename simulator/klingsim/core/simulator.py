@@ -105,6 +105,7 @@ class Simulator:
         self.ledger = Ledger(on_append=self.store.save_entry)
         self.engine = JobEngine(self.clock, seed=seed, max_finished=max_finished_jobs)
         self.engine.listeners.append(self._settle)
+        self.engine.evict_listeners.append(self._forget)
         self.ids = IdGenerator(seed)
         self.signer = UrlSigner(secret if secret is not None else self.store.url_secret())
         self.gates: list[Gate] = [controls.rate_limit_gate]
@@ -524,6 +525,9 @@ class Simulator:
         rt = self.runtimes[job.provider]
         at = job.history[-1][0]
         self.ledger.settle(job.provider, job.id, phase is Phase.SUCCEEDED, rt.refund_failed, at)
+
+    def _forget(self, job: Job) -> None:
+        self.ledger.forget_job(job.provider, job.account, job.id)
 
     # ----------------------------------------------------------------- output files
     def download(self, req: Request) -> Response:

@@ -19,18 +19,33 @@ from klingsim.core.http import MAX_BODY_BYTES, Request, Response
 from klingsim.core.openapi import openapi_document
 from klingsim.core.signing import OUTPUTS_PREFIX
 from klingsim.core.simulator import Simulator
-from klingsim.server.control import control_app
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+HEALTH_PATH = "/_klingsim/health"
+# What the control plane's health route answers (FastAPI's JSONResponse, same bytes and header order),
+# answered here so a first health check does not wait for FastAPI to load.
+_HEALTH_START = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-length", b"15"), (b"content-type", b"application/json")],
+}
+_HEALTH_BODY = {"type": "http.response.body", "body": b'{"status":"ok"}'}
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
     """The request body, reading at most MAX_BODY_BYTES + 1 bytes; True when it was larger."""
-    chunks: list[bytes] = []
-    size = 0
+    message = await receive()
+    chunk: bytes = message.get("body", b"")
+    if not message.get("more_body", False) or message["type"] == "http.disconnect":
+        # The usual case: the whole body came in one message.
+        return (b"", True) if len(chunk) > MAX_BODY_BYTES else (chunk, False)
+    chunks = [chunk]
+    size = len(chunk)
     more = True
     while more:
         message = await receive()
@@ -53,14 +68,20 @@ def _origin(scope: Scope, headers: dict[str, str]) -> str:
     return f"{scope.get('scheme', 'http')}://{host}"
 
 
+_CONTENT_TYPES: dict[str, bytes] = {}
+
+
 async def _send(send: Send, response: Response, head: bool = False) -> None:
     body = response.encoded()
     # Lower-case names: ASGI servers expect them, and duplicates are then easy to see.
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
     if response.content_type:
-        headers.append((b"content-type", response.content_type.encode()))
-    if not any(k == b"content-length" for k, _ in headers):
-        headers.append((b"content-length", str(len(body)).encode()))
+        ctype = _CONTENT_TYPES.get(response.content_type)
+        if ctype is None:
+            ctype = _CONTENT_TYPES.setdefault(response.content_type, response.content_type.encode())
+        headers.append((b"content-type", ctype))
+    if all(k != b"content-length" for k, _ in headers):
+        headers.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
 
@@ -80,7 +101,16 @@ class KlingsimApp:
             raise KeyError(f"unknown provider {default_provider!r}")
         self.sim = sim
         self.default_provider = default_provider
-        self.control = control_app(sim)
+        self._control: ASGIApp | None = None
+
+    @property
+    def control(self) -> ASGIApp:
+        """The control plane, built on its first request: loading FastAPI is most of a cold start."""
+        if self._control is None:
+            from klingsim.server.control import control_app
+
+            self._control = control_app(self.sim)
+        return self._control
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,6 +121,10 @@ class KlingsimApp:
             await self._provider(scope, receive, send, None, path, "")
             return
         if path.startswith("/_klingsim"):
+            if path == HEALTH_PATH and scope["method"] == "GET":
+                await send(dict(_HEALTH_START))
+                await send(dict(_HEALTH_BODY))
+                return
             await self.control(scope, receive, send)
             return
         first, _, rest = path[1:].partition("/")

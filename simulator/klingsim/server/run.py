@@ -19,6 +19,7 @@ from klingsim.core.simulator import Simulator
 from klingsim.core.store import SqliteStore, StoreLocked
 from klingsim.core.worker import Ticker
 from klingsim.providers import ALL
+from klingsim.server import gcpolicy
 from klingsim.server.app import KlingsimApp
 from klingsim.server.connections import (
     DEFAULT_MAX_CONNECTIONS,
@@ -128,6 +129,7 @@ def serve(options: ServeOptions) -> int:
     # The banner is printed once the socket listens, so a reader of the first line can connect at once.
     print(banner(app, f"http://{options.host}:{port}"), flush=True)
     ticker = Ticker(app.sim).start()  # moves unpolled jobs on a real clock and delivers callbacks
+    gcpolicy.apply()  # no collection pause that grows with the jobs held (see gcpolicy)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -1,0 +1,47 @@
+"""The served simulator's collection policy: start-up state frozen, survivors of middle collections frozen."""
+
+from __future__ import annotations
+
+import gc
+import socket
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from klingsim.server import gcpolicy, run
+
+
+@pytest.fixture
+def restored_gc() -> Iterator[None]:
+    yield
+    if gcpolicy._freeze_survivors in gc.callbacks:
+        gc.callbacks.remove(gcpolicy._freeze_survivors)
+    gc.unfreeze()
+
+
+def test_apply_freezes_start_up_state_and_what_survives_a_middle_collection(restored_gc: None) -> None:
+    gcpolicy.apply()
+    assert gcpolicy.active()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    kept = [[i] for i in range(1000)]  # tracked objects that survive the next collection
+    gc.collect(1)
+    assert gc.get_freeze_count() >= frozen + len(kept)
+    assert gc.get_count()[2] == 0  # the old generation stays empty: nothing for a full collection to walk
+
+
+def test_serve_applies_the_policy_once_the_app_is_built(
+    restored_gc: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[bool] = []
+
+    def fake_run(self: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        seen.append(gcpolicy.active())
+        for sock in sockets:
+            sock.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    assert run.serve(run.ServeOptions(port=0)) == 0
+    assert seen == [True]
+    assert "klingsim serving on" in capsys.readouterr().out
