@@ -181,10 +181,22 @@ def _check_group(sub: Any) -> Any:
     return check.add_subparsers(dest="check_command", required=True)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from klingsim import __version__
+
+    try:
+        return version("klingsim")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="klingsim", description="Simulator of the Kling O3 / 3.0 video APIs"
     )
+    parser.add_argument("--version", action="version", version=f"klingsim {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the simulator as an HTTP server")
