@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from klingsim.core import controls, inputs, media
+from klingsim.core import controls, hints, inputs, media
 from klingsim.core.accounts import KeyRegistry
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
@@ -81,6 +81,7 @@ class Simulator:
         *,
         seed: int = 0,
         strict_keys: bool = False,
+        strict_fields: bool = False,
         secret: bytes | None = None,
         max_finished_jobs: int = 100_000,
         journal_size: int = DEFAULT_SIZE,
@@ -92,6 +93,7 @@ class Simulator:
     ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.seed = seed
+        self.strict_fields = strict_fields  # unknown body fields: a validation error, not only a hint
         self.runtimes = {spec.id: Runtime(spec) for spec in specs}
         self.store: Store = store if store is not None else MemoryStore()
         self.keys = KeyRegistry(strict=strict_keys, on_add=self.store.save_key)
@@ -228,6 +230,7 @@ class Simulator:
         if spec.hooks.normalize is not None:
             body = spec.hooks.normalize(body)
         variant = self._variant(rt, endpoint, body)
+        hints.check_fields(rt, endpoint, variant, body, self.strict_fields)
         request = validate(variant, body, spec.roles[ErrorRole.VALIDATION])
         callback_url = controls.accept_callback(self, rt, body)
         probed = inputs.inspect(self, rt, variant, request)
