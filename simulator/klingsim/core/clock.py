@@ -63,6 +63,12 @@ class VirtualClock:
             self._now = t
             return self._now
 
+    def rewind(self, t: float) -> float:
+        """Back to `t`: only for a reset of the whole simulator, when no job is left to be moved."""
+        with self._lock:
+            self._now = t
+            return self._now
+
 
 def to_datetime(t: float) -> datetime:
     return datetime.fromtimestamp(t, tz=UTC)

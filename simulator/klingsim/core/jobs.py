@@ -67,6 +67,7 @@ class JobEngine:
 
     def __init__(self, clock: Clock, seed: int = 0, max_finished: int = 100_000) -> None:
         self.clock = clock
+        self._seed = seed
         self._rng = random.Random(f"jobs:{seed}")
         self._jobs: dict[tuple[str, str], Job] = {}
         self._finished: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -174,6 +175,7 @@ class JobEngine:
 
     def reset(self) -> None:
         with self._lock:
+            self._rng = random.Random(f"jobs:{self._seed}")  # the same durations again, as at the start
             self._jobs.clear()
             self._finished.clear()
             self._due.clear()

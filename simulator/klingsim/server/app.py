@@ -7,22 +7,28 @@ Provider traffic bypasses framework routing on purpose: the core routes from the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 from anyio import to_thread
 
+from klingsim.core import hints
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
 from klingsim.core.openapi import openapi_document
 from klingsim.core.signing import OUTPUTS_PREFIX
 from klingsim.core.simulator import Simulator
 from klingsim.server.control import control_app
+from klingsim.server.docs import docs_page
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+# Called once per request after its answer went out: (provider, method, path, status, answer, start time);
+# the answer is None for control-plane requests. `klingsim serve` passes its request log.
+OnRequest = Callable[[str | None, str, str, int, Response | None, float], None]
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
@@ -66,12 +72,16 @@ async def _send(send: Send, response: Response, head: bool = False) -> None:
 class KlingsimApp:
     """Dispatches `/<provider>/...`, `/_klingsim/files/...`, `/_klingsim/...` and (with a default) `/...`."""
 
-    def __init__(self, sim: Simulator, default_provider: str | None = None) -> None:
+    def __init__(
+        self, sim: Simulator, default_provider: str | None = None, on_request: OnRequest | None = None
+    ) -> None:
         if default_provider is not None and default_provider not in sim.runtimes:
-            raise KeyError(f"unknown provider {default_provider!r}")
+            known = ", ".join(sim.runtimes)
+            raise KeyError(f"unknown provider {default_provider!r}; choose one of: {known}")
         self.sim = sim
         self.default_provider = default_provider
         self.control = control_app(sim)
+        self.on_request = on_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,7 +92,10 @@ class KlingsimApp:
             await self._provider(scope, receive, send, None, path, "")
             return
         if path.startswith("/_klingsim"):
-            await self.control(scope, receive, send)
+            if self.on_request is not None and scope["method"] != "GET":
+                await self._logged_control(scope, receive, send)
+            else:
+                await self.control(scope, receive, send)
             return
         first, _, rest = path[1:].partition("/")
         if first in self.sim.runtimes:
@@ -90,14 +103,37 @@ class KlingsimApp:
         elif self.default_provider is not None:
             await self._provider(scope, receive, send, self.default_provider, path, "")
         else:
-            known = ", ".join(f"/{p}" for p in self.sim.runtimes)
-            await _send(
-                send, Response(404, {"error": "not_found", "message": f"No provider here; try {known}"})
-            )
+            await self._no_provider(scope, send, first)
+
+    async def _no_provider(self, scope: Scope, send: Send, first: str) -> None:
+        started = perf_counter()
+        known = ", ".join(f"/{p}" for p in self.sim.runtimes)
+        near = hints.closest(first, self.sim.runtimes)
+        headers = ((hints.HEADER, f"unknown provider; did you mean /{near}?"),) if near else ()
+        response = Response(404, {"error": "not_found", "message": f"No provider here; try {known}"}, headers)
+        await _send(send, response)
+        if self.on_request is not None:
+            self.on_request(None, scope["method"], scope["path"], 404, response, started)
+
+    async def _logged_control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A control-plane request that changes something, logged with its status."""
+        started = perf_counter()
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.control(scope, receive, watch)
+        if self.on_request is not None:
+            self.on_request("_klingsim", scope["method"], scope["path"], status, None, started)
 
     async def _provider(
         self, scope: Scope, receive: Receive, send: Send, provider: str | None, path: str, mount: str
     ) -> None:
+        started = perf_counter()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body, truncated = await _read_body(receive)
         query: dict[str, str] = {}
@@ -111,12 +147,18 @@ class KlingsimApp:
         elif path == "/openapi.json" and method == "GET":
             doc = openapi_document(self.sim.runtimes[provider].spec, req.origin + mount)
             response = Response(200, doc)
+        elif path == "/docs" and method == "GET":
+            title = f"{self.sim.runtimes[provider].spec.title} (klingsim)"
+            page = docs_page(title, f"{mount}/openapi.json").encode()
+            response = Response(200, page, content_type="text/html; charset=utf-8")
         else:
             response = self.sim.handle(provider, req)
         if response.delay and self.sim.clock.mode == "real":
             # Injected latency is waited out on a real clock only; a virtual clock records it in the journal.
             await anyio.sleep(response.delay)
         await _send(send, response, head=method == "HEAD" and provider is not None)
+        if self.on_request is not None:
+            self.on_request(provider, method, scope["path"], response.status, response, started)
 
 
 def create_app(
