@@ -18,7 +18,7 @@ import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
-KIT_DEPENDENCIES = ("schemathesis", "respx", "requests", "pytest", "swagger-ui-bundle")
+KIT_DEPENDENCIES = ("schemathesis", "respx", "requests", "pytest", "swagger-ui-bundle-v2")
 
 FIXTURE_TEST = """
 import httpx

@@ -194,7 +194,10 @@ def _summary(sim: Simulator, job: Job) -> dict[str, Any]:
         "provider": job.provider,
         "id": job.id,
         "account": job.account,
-        "variant": job.variant,
+        # What the client asked for (model or task type) when the provider has one variant ("default").
+        "variant": next(
+            (v for k in ("model", "type") if isinstance(v := job.request.get(k), str)), job.variant
+        ),
         "phase": str(job.phase),
         "status": spec.lifecycle.word(job.phase),
         "stuck": job.stuck,

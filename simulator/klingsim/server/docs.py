@@ -1,4 +1,5 @@
-"""Swagger UI pages served from the `swagger-ui-bundle` package's own files: they work offline.
+"""Swagger UI pages served from the `swagger-ui-bundle-v2` package's own files (Swagger UI 5, which reads
+OpenAPI 3.1): they work offline.
 
 `/_klingsim/docs` shows the control plane's OpenAPI, `/<provider>/docs` a provider's. Every URL on the page is
 a path on this server; the online validator badge is switched off (`validatorUrl: null`).

@@ -255,7 +255,7 @@ function renderFaults(faults) {
     }),
   );
   $("faults-empty").hidden = faults.length > 0;
-  $("fault-count").textContent = faults.length ? faults.length : "";
+  $("faults-active").textContent = faults.length ? faults.length : "";
 }
 
 function fillFaultCodes() {
