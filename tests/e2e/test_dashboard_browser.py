@@ -39,6 +39,7 @@ K3A = {"Authorization": "Bearer k3a_live_0123456789abcdef"}
 T2V = {"type": "std-text-to-video", "prompt": "A cinematic shot of mountains at sunrise"}
 # `make screenshots` sets this to docs/screenshots; otherwise screenshots go to a temporary folder.
 SHOTS_ENV = "KLINGSIM_SCREENSHOTS"
+Shoot = Callable[..., None]  # (page, name[, CSS selector of the element to picture])
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    with ThreadedServer(build(ServeOptions(clock="virtual"))) as running:
+    # Loopback callbacks allowed: the callback test sends EvoLink's callback to this server itself.
+    with ThreadedServer(build(ServeOptions(clock="virtual", allow_http_callbacks=True))) as running:
         yield running.url
 
 
@@ -72,13 +74,16 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
 
 
 @pytest.fixture
-def shoot(tmp_path: Path) -> Callable[[Page, str], None]:
+def shoot(tmp_path: Path) -> Shoot:
     folder = Path(os.environ.get(SHOTS_ENV) or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
 
-    def take(page: Page, name: str) -> None:
+    def take(page: Page, name: str, element: str = "") -> None:
         path = folder / f"{name}.png"
-        page.screenshot(path=str(path))
+        if element:
+            page.locator(element).screenshot(path=str(path))
+        else:
+            page.screenshot(path=str(path))
         assert path.stat().st_size > 1000
 
     return take
@@ -90,7 +95,7 @@ def _open(page: Page, server: str) -> None:
 
 
 def test_a_job_created_by_curl_appears_and_finishes_after_advance(
-    page: Page, server: str, shoot: Callable[[Page, str], None]
+    page: Page, server: str, shoot: Shoot
 ) -> None:
     _open(page, server)
     task = httpx.post(f"{server}/kling3api/api/generate", headers=K3A, json=T2V).json()["data"]["task_id"]
@@ -107,9 +112,7 @@ def test_a_job_created_by_curl_appears_and_finishes_after_advance(
     shoot(page, "dashboard-jobs")
 
 
-def test_a_fault_added_in_the_ui_fails_the_next_request(
-    page: Page, server: str, shoot: Callable[[Page, str], None]
-) -> None:
+def test_a_fault_added_in_the_ui_fails_the_next_request(page: Page, server: str, shoot: Shoot) -> None:
     _open(page, server)
     page.click("nav button[data-tab=faults]")
     page.select_option("#fault-provider", "kling3api")
@@ -127,9 +130,7 @@ def test_a_fault_added_in_the_ui_fails_the_next_request(
     expect(page.locator("#journal tbody tr.bad")).to_contain_text("429")
 
 
-def test_forced_failure_balance_and_journal_hints(
-    page: Page, server: str, shoot: Callable[[Page, str], None]
-) -> None:
+def test_forced_failure_balance_and_journal_hints(page: Page, server: str, shoot: Shoot) -> None:
     _open(page, server)
     body = {**T2V, "duraton": 10}
     task = httpx.post(f"{server}/kling3api/api/generate", headers=K3A, json=body).json()["data"]["task_id"]
@@ -152,7 +153,28 @@ def test_forced_failure_balance_and_journal_hints(
     shoot(page, "dashboard-journal")
 
 
-def test_the_docs_page_renders_offline(page: Page, server: str) -> None:
-    page.goto(f"{server}/evolink/docs")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("EvoLink")
+def test_callbacks_and_their_attempts_are_shown(page: Page, server: str, shoot: Shoot) -> None:
+    _open(page, server)
+    # The receiver answers 405 (the health check takes GET only), so the attempt is shown failing.
+    body = {
+        "model": "kling-o3-text-to-video",
+        "prompt": "a fox",
+        "callback_url": f"{server}/_klingsim/health",
+    }
+    evo = {"Authorization": "Bearer sk-evo-0123456789abcdef"}
+    task = httpx.post(f"{server}/evolink/v1/videos/generations", headers=evo, json=body).json()["id"]
+    page.locator(f'#jobs tr[data-job="{task}"]').click()
+    expect(page.locator("#job-callbacks")).to_contain_text("No callback")
+    page.click("[data-advance='600']")
+    expect(page.locator("#job-callbacks .callback")).to_contain_text("attempt 1")
+    expect(page.locator("#job-callbacks .callback")).to_contain_text("HTTP 405")
+    shoot(page, "dashboard-job", "#job-detail")
+
+
+@pytest.mark.parametrize(
+    ("path", "title"), [("/evolink/docs", "EvoLink"), ("/_klingsim/docs", "control plane")]
+)
+def test_the_docs_pages_render_offline(page: Page, server: str, path: str, title: str) -> None:
+    page.goto(f"{server}{path}")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(title)
     expect(page.locator(".opblock-summary-path").first).to_be_visible()

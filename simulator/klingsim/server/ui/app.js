@@ -109,7 +109,7 @@ function renderTimeline(job) {
   $("job-timeline").replaceChildren(...items);
 }
 
-function renderLedger(entries, table) {
+function renderLedger(entries, table, withJob) {
   table.tBodies[0].replaceChildren(
     ...entries.map((e) =>
       el(
@@ -118,7 +118,7 @@ function renderLedger(entries, table) {
         el("td", {}, e.kind),
         el("td", { class: "num" }, e.amount),
         el("td", { class: "num" }, `→ ${e.balance_after}`),
-        el("td", { class: "mono" }, e.job_id || ""),
+        withJob ? el("td", { class: "mono" }, e.job_id || "") : null,
         el("td", {}, shortTime(new Date(e.at * 1000).toISOString().replace(/\.\d+Z$/, "Z"))),
       ),
     ),
@@ -152,7 +152,7 @@ function renderJob(job) {
   $("job-title").textContent = `${job.provider} / ${job.id}`;
   $("job-status").replaceWith(Object.assign(statusPill(job), { id: "job-status" }));
   renderTimeline(job);
-  renderLedger(job.ledger, $("job-ledger"));
+  renderLedger(job.ledger, $("job-ledger"), false);
   const outputs = JSON.stringify(job.outputs);
   if (outputs !== shownOutputs) {
     // Rebuilt only when they change, so a playing video is not reset by the next poll.
@@ -182,7 +182,7 @@ function forceOutcome(status) {
 function renderAccounts(accounts) {
   const blocks = accounts.map((a) => {
     const table = el("table", {}, el("tbody"));
-    renderLedger(a.entries, table);
+    renderLedger(a.entries, table, true);
     return el(
       "details",
       { class: "account", "data-key": a.api_key },
