@@ -34,6 +34,13 @@ def remember(sim: Simulator, setup: Callable[[], None] | None = None) -> None:
     _starts[sim] = Start(sim.clock.now(), setup)
 
 
+def remember_once(sim: Simulator) -> None:
+    """Take the current state as the start unless one was remembered already (the control plane does this
+    when it is built, which may be after `klingsim serve` remembered its scenario)."""
+    if sim not in _starts:
+        remember(sim)
+
+
 def restart(sim: Simulator, keep_clock: bool = False) -> None:
     start = _starts.get(sim)
     with sim.store.transaction():

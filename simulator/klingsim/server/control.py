@@ -79,7 +79,7 @@ def control_app(sim: Simulator) -> FastAPI:
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is served from the package
         redoc_url=None,
     )
-    restart.remember(sim)
+    restart.remember_once(sim)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,10 +10,9 @@ import sqlite3
 import sys
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import uvicorn
-from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp
 
 from klingsim.core import restart
 from klingsim.core.clock import Clock, RealClock, VirtualClock
@@ -25,6 +24,9 @@ from klingsim.core.worker import Ticker
 from klingsim.providers import ALL
 from klingsim.server.app import KlingsimApp
 from klingsim.server.requestlog import RequestLog
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,8 @@ def with_cors(app: KlingsimApp, origins: str | None) -> ASGIApp:
     """The app, answering browsers of these origins (comma-separated, or *) when --cors is given."""
     if not origins:
         return app
+    from starlette.middleware.cors import CORSMiddleware  # only when asked for: keeps a plain start light
+
     allowed = [o.strip() for o in origins.split(",") if o.strip()]
     return CORSMiddleware(
         app,
