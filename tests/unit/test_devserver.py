@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import re
+import time
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 
-from klingsim.core import restart
+from klingsim.core import hints, restart
+from klingsim.core.http import Response
 from klingsim.core.simulator import Simulator
+from klingsim.server.requestlog import RequestLog
 from klingsim.server.run import ServeOptions, build, with_cors
 from tests.support import SimClient, bearer
 
@@ -122,3 +127,26 @@ def test_the_dashboard_is_served_from_the_package(client: SimClient) -> None:
     page = client.get("/_klingsim/ui/")
     assert page.status_code == 200 and "<title>klingsim" in page.text
     assert "http://" not in page.text and "https://" not in page.text
+
+
+def test_request_log_lines_stay_one_line_whatever_the_path() -> None:
+    out = io.StringIO()
+    log = RequestLog(SimClient().sim, "text", out)
+    answer = Response(404, {"error": "x"}, ((hints.HEADER, 'unknown path GET "/a\\nb"'),))
+    log("evolink", "GET", "/evolink/a\nforged 200 line\u00e9", 404, answer, time.perf_counter())
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].isascii()
+    assert "/evolink/a\\nforged 200 line\\xe9 404 - " in lines[0]
+    assert lines[0].endswith('hint: unknown path GET "/a\\nb"')
+
+
+def test_request_log_json_lines_parse_and_name_download_jobs() -> None:
+    out = io.StringIO()
+    sim = SimClient().sim
+    log = RequestLog(sim, "json", out)
+    path = "/_klingsim/files/kling3api/n75abc/0.mp4"
+    log(None, "GET", path, 200, Response(200, b"video"), time.perf_counter())
+    record = json.loads(out.getvalue())
+    assert record["provider"] == "kling3api" and record["job_id"] == "n75abc" and "hint" not in record
+    with pytest.raises(ValueError, match="choose one of: text, json"):
+        RequestLog(sim, "yaml")

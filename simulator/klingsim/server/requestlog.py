@@ -34,6 +34,13 @@ def _job_id_in(body: object, depth: int = 0) -> str | None:
     return _job_id_in(body.get("data"), depth + 1)
 
 
+def _printable(text: str) -> str:
+    """The text on one line, ASCII only: a path with an encoded newline must not forge a second log line."""
+    if text.isascii() and text.isprintable():
+        return text
+    return text.encode("unicode_escape").decode("ascii")
+
+
 def _hint(headers: Iterable[tuple[str, str]]) -> str | None:
     return next((v for k, v in headers if k.lower() == HINT_HEADER), None)
 
@@ -81,9 +88,12 @@ class RequestLog:
             }
             if hint:
                 record["hint"] = hint
-            line = json.dumps(record, ensure_ascii=False)
+            line = json.dumps(record)
         else:
-            line = f"{now} {provider or '-':<11} {method:<6} {path} {status} {job or '-'} {duration_ms:.1f}ms"
+            shown = _printable(path)
+            line = (
+                f"{now} {provider or '-':<11} {method:<6} {shown} {status} {job or '-'} {duration_ms:.1f}ms"
+            )
             if hint:
                 line += f"  hint: {hint}"
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stdout must not break answers
