@@ -119,7 +119,9 @@ def test_jobs_and_accounts_are_listed(client: SimClient) -> None:
     assert client.get("/_klingsim/jobs", params={"provider": "evolink"}).json() == {"jobs": []}
     accounts = client.get("/_klingsim/accounts").json()["accounts"]
     assert [(a["provider"], a["api_key"]) for a in accounts] == [("kling3api", "k3a_live_0123456789abcdef")]
-    assert len(accounts[0]["entries"]) == 3  # the opening balance and two debits
+    assert len(accounts[0]["entries"]) == accounts[0]["entry_count"] == 3  # opening balance, two debits
+    last = client.get("/_klingsim/accounts", params={"entries": 1}).json()["accounts"][0]
+    assert last["entry_count"] == 3 and [e["job_id"] for e in last["entries"]] == [second]
 
 
 def test_the_dashboard_is_served_from_the_package(client: SimClient) -> None:

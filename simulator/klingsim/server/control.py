@@ -248,9 +248,13 @@ def _listings(router: APIRouter, sim: Simulator) -> None:
         return {"providers": found}
 
     @router.get("/accounts")
-    def list_accounts() -> dict[str, Any]:
-        """Every key the simulator knows, per provider, with its account and balance."""
+    def list_accounts(entries: int = Query(50, ge=0, le=10_000)) -> dict[str, Any]:
+        """Every key the simulator knows, per provider, with its account, balance and its last `entries`
+        ledger entries (`entry_count` says how many there are)."""
         found = [_account(sim, pid, key) for pid in sim.runtimes for key in sim.keys.keys(pid)]
+        for account in found:
+            account["entry_count"] = len(account["entries"])
+            account["entries"] = account["entries"][-entries:] if entries else []
         return {"accounts": found}
 
 

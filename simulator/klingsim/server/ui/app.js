@@ -195,6 +195,9 @@ function renderAccounts(accounts) {
         el("strong", { class: "balance" }, `${a.balance} ${a.unit}`),
       ),
       table,
+      a.entry_count > a.entries.length
+        ? el("p", { class: "empty" }, `the last ${a.entries.length} of ${a.entry_count} entries`)
+        : null,
     );
   });
   const open = new Set([...document.querySelectorAll("#accounts details[open]")].map((d) => d.dataset.key));
