@@ -93,6 +93,11 @@ def test_wheel_declares_the_kit_dependencies_and_ships_the_license(tmp_path: Pat
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
     assert any(n.endswith("licenses/LICENSE") for n in names)
+    assert {
+        "klingsim/server/ui/index.html",
+        "klingsim/server/ui/app.js",
+        "klingsim/server/ui/style.css",
+    } <= set(names)
     assert "MIT License" in (ROOT / "LICENSE").read_text()
 
 
@@ -157,3 +162,24 @@ def test_installed_pytest_plugin_gives_the_klingsim_fixture(installed: Path, tmp
     result = _run(installed, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+SERVE_PAGES = """
+import asyncio, httpx
+from klingsim.server.app import create_app
+
+async def main():
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        for path in ("/_klingsim/ui/", "/_klingsim/ui/app.js", "/_klingsim/docs",
+                     "/_klingsim/docs/assets/swagger-ui-bundle.js", "/evolink/docs"):
+            print(path, (await http.get(path)).status_code)
+
+asyncio.run(main())
+"""
+
+
+def test_installed_package_serves_the_dashboard_and_docs_assets(installed: Path, tmp_path: Path) -> None:
+    result = _run(installed, str(installed / "bin" / "python"), "-c", SERVE_PAGES, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [line.split()[-1] for line in result.stdout.splitlines()] == ["200"] * 5, result.stdout
