@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 ARGS ?=
 
-.PHONY: install serve test lint typecheck unit bench bench-http docs check-docs clean contracts fuzz
+.PHONY: install serve test lint typecheck unit bench bench-http docs check-docs clean contracts fuzz screenshots
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,3 +63,7 @@ fuzz: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis dist build
+
+# The dashboard's screenshots in docs/screenshots, taken by its browser test (needs Debian's chromium).
+screenshots: $(STAMP)
+	KLINGSIM_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/e2e/test_dashboard_browser.py

@@ -8,6 +8,19 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+# The client suite's scenarios (klingsim_contracts.client.scenarios.SCENARIOS; a test keeps the two equal):
+# named here so `check client --help` lists them without importing the kit.
+CLIENT_SCENARIOS = (
+    ("success", "the job renders and the output downloads"),
+    ("failed_job", "the job runs and fails"),
+    ("rate_limited", "the first create is refused with 429 and a Retry-After header"),
+    ("server_error_on_create", "the first create is processed but the client gets a 5xx"),
+    ("server_error_on_poll", "the first status request is answered with a 5xx"),
+    ("insufficient_credits", "the account has no credits"),
+    ("slow_job", "the render takes 7 minutes of virtual time"),
+    ("expired_output", "the output URL has expired by the time the client downloads it"),
+)
+
 
 def _serve(args: argparse.Namespace) -> int:
     from klingsim.server.run import ServeOptions, serve
@@ -26,6 +39,10 @@ def _serve(args: argparse.Namespace) -> int:
             allow_http_callbacks=args.allow_http_callbacks,
             journal_size=args.journal_size,
             max_finished_jobs=args.max_finished_jobs,
+            strict_fields=args.strict_fields,
+            log_format=args.log_format,
+            quiet=args.quiet,
+            cors=args.cors,
         )
     )
 
@@ -181,25 +198,57 @@ def _check_group(sub: Any) -> Any:
     return check.add_subparsers(dest="check_command", required=True)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from klingsim import __version__
+
+    try:
+        return version("klingsim")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="klingsim", description="Simulator of the Kling O3 / 3.0 video APIs"
     )
+    parser.add_argument("--version", action="version", version=f"klingsim {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the simulator as an HTTP server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = sub.add_parser(
+        "serve",
+        help="run the simulator as an HTTP server",
+        description="Serve every provider under /<id>, the control plane under /_klingsim/ (docs at "
+        "/_klingsim/docs, dashboard at /_klingsim/ui/), and log one line per request.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default: 8000)"
+    )
     serve.add_argument(
         "--provider", help="also serve this provider at / (a real SDK needs only a base-URL change)"
     )
-    serve.add_argument("--clock", choices=("real", "virtual"), default="real")
+    serve.add_argument(
+        "--clock",
+        choices=("real", "virtual"),
+        default="real",
+        help="real: time passes (see --speed); virtual: time moves only on POST /_klingsim/clock/advance",
+    )
     serve.add_argument(
         "--speed", type=float, default=1.0, help="real clock speed factor (60: a minute a second)"
     )
-    serve.add_argument("--seed", type=int, default=0)
+    serve.add_argument(
+        "--seed", type=int, default=0, help="seed for job ids, render durations and fault rates (default: 0)"
+    )
     serve.add_argument(
         "--strict-keys", action="store_true", help="accept only keys created on the control plane"
+    )
+    serve.add_argument(
+        "--strict-fields",
+        action="store_true",
+        help="refuse unknown body fields with the provider's validation error (default: ignore them, "
+        "as the providers do, with an X-Klingsim-Hint header)",
     )
     serve.add_argument("--db", metavar="PATH", help="keep jobs, ledgers and callbacks in this SQLite file")
     serve.add_argument("--scenario", metavar="FILE", help="preload accounts, faults, limits, clock (TOML)")
@@ -217,13 +266,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=100_000,
         help="finished jobs kept in memory; the oldest beyond it are evicted",
     )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="request log lines on stdout: text (default) or json, one object a line",
+    )
+    serve.add_argument("--quiet", action="store_true", help="no request log (the banner only)")
+    serve.add_argument(
+        "--cors",
+        metavar="ORIGINS",
+        help="let browser apps of these origins call the server (comma-separated, or *)",
+    )
     serve.set_defaults(func=_serve)
 
     providers = sub.add_parser("providers", help="list providers, mount paths, models and doc sources")
     providers.set_defaults(func=_providers)
 
     openapi = sub.add_parser("openapi", help="print a provider's OpenAPI document")
-    openapi.add_argument("provider")
+    openapi.add_argument("provider", help="provider id (see `klingsim providers`)")
     openapi.set_defaults(func=_openapi)
 
     inferred = sub.add_parser("inferred", help="print the page of inferred behaviours (docs/inferred.md)")
@@ -236,10 +297,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a client program once per scenario and judge what it sent",
         description="Runs COMMAND once per scenario with KLINGSIM_BASE_URL, KLINGSIM_API_KEY and "
         "KLINGSIM_REQUEST (the JSON body to submit) in its environment; exit status 0 claims success.",
+        epilog="scenarios:\n" + "\n".join(f"  {name:<24}{what}" for name, what in CLIENT_SCENARIOS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     client.add_argument("--provider", required=True, help="provider id the client calls")
     client.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
-    client.add_argument("--scenario", action="append", help="run only this scenario (repeatable)")
+    client.add_argument(
+        "--scenario",
+        action="append",
+        choices=[name for name, _ in CLIENT_SCENARIOS],
+        metavar="NAME",
+        help="run only this scenario (repeatable; listed below)",
+    )
     client.add_argument(
         "--speed", type=float, default=60.0, help="simulated seconds per real second (60: a minute a second)"
     )
@@ -250,7 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-poll-interval", type=float, default=1.0, help="fastest acceptable polling (real seconds)"
     )
     client.add_argument("--timeout", type=float, default=120.0, help="seconds one run may take")
-    client.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG...]")
+    client.add_argument(
+        "command_line",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND [ARG...]",
+        help="the client program to run, after --",
+    )
     client.set_defaults(func=_check_client)
     gateway = check.add_parser(
         "gateway",
@@ -275,8 +349,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _used_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)command parser that read the arguments, so its usage goes with an error."""
+    for name in ("command", "check_command"):
+        chosen = getattr(args, name, None)
+        action = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if chosen is None or action is None or chosen not in action.choices:
+            break
+        parser = action.choices[chosen]
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _used_parser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     result: int = args.func(args)
     return result
 

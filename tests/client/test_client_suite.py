@@ -30,6 +30,7 @@ class Flaws:
     give_up_after: float = 3600.0
     skip_download: bool = False
     other_host: bool = False
+    typo_field: bool = False
 
 
 def kling3api_client(flaws: Flaws) -> Callable[[str, str, dict[str, Any]], bytes | None]:
@@ -39,6 +40,8 @@ def kling3api_client(flaws: Flaws) -> Callable[[str, str, dict[str, Any]], bytes
                 with contextlib.suppress(httpx.HTTPError):  # best-effort telemetry
                     client.get("https://telemetry.example.com/ping")
             body = {**request, "duration": 99} if flaws.bad_request else request
+            if flaws.typo_field:
+                body = {**body, "aspect_ratoi": "9:16"}
             created = client.post("/api/generate", json=body)
             for _ in range(3):
                 if created.status_code == 429:
@@ -120,6 +123,7 @@ def test_a_careful_client_passes_every_scenario() -> None:
         (Flaws(skip_download=True), "success", "CLIENT-SURFACES-FAILURE", "never downloaded"),
         (Flaws(give_up_after=120), "slow_job", "CLIENT-COMPLETES", "gave up"),
         (Flaws(other_host=True), "success", "CLIENT-KNOWN-HOSTS", "telemetry.example.com"),
+        (Flaws(typo_field=True), "success", "CLIENT-KNOWN-FIELDS", 'did you mean "aspect_ratio"'),
     ],
 )
 def test_each_careless_client_is_caught(flaws: Flaws, scenario: str, check_id: str, words: str) -> None:

@@ -4,6 +4,7 @@ simulator's jobs and ledger, and says in plain words what the client did wrong.
 | id | the client must |
 |---|---|
 | CLIENT-REQUEST-ACCEPTED | send only requests the provider accepts (else: the error, naming the rule) |
+| CLIENT-KNOWN-FIELDS | send only fields the provider documents (a typo is silently ignored by the provider) |
 | CLIENT-STOPS-AT-TERMINAL | stop polling a job once it was shown a terminal status |
 | CLIENT-POLL-RATE | never poll one job faster than the configured interval (client time) |
 | CLIENT-RETRY-AFTER | wait at least Retry-After before its next request after an answer carrying one |
@@ -86,6 +87,19 @@ def requests_accepted(ev: Evidence) -> list[Finding]:
                 f"sent {sent}; {ev.spec.id} refuses it: {_error_text(entry)}",
             )
         )
+    return found
+
+
+def known_fields(ev: Evidence) -> list[Finding]:
+    """The simulator's near-miss hint (`X-Klingsim-Hint`) on an answer names each unknown field sent."""
+    found: list[Finding] = []
+    for entry in _api(ev.entries, ev.spec.id):
+        hint = (entry.get("response_headers") or {}).get("x-klingsim-hint", "")
+        if "unknown field" in hint:
+            sent = f"{entry['method']} {entry['path']}"
+            found.append(
+                Finding("CLIENT-KNOWN-FIELDS", f"sent {sent} with fields {ev.spec.id} ignores: {hint}")
+            )
     return found
 
 
@@ -238,6 +252,7 @@ def surfaces_failure(ev: Evidence) -> list[Finding]:
 
 CHECKS = (
     requests_accepted,
+    known_fields,
     stops_at_terminal,
     poll_rate,
     honours_retry_after,

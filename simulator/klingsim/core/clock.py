@@ -66,6 +66,12 @@ class VirtualClock:
             self._now = t
             return self._now
 
+    def rewind(self, t: float) -> float:
+        """Back to `t`: only for a reset of the whole simulator, when no job is left to be moved."""
+        with self._lock:
+            self._now = t
+            return self._now
+
 
 def _within_range(t: float) -> float:
     # Every time must stay showable as a timestamp, with room for renders and URL lifetimes after it.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from klingsim.core import hints
 from klingsim.core.clock import MAX_TIME, VirtualClock, iso
 from klingsim.core.faults import Hit
 from klingsim.core.http import Request, Response
@@ -35,6 +36,8 @@ def handle(sim: Simulator, provider_id: str, req: Request) -> Response:
     rt = sim.runtimes[provider_id]
     with sim.store.transaction():
         match = rt.router.match(req.method, req.path)
+        if match is None:
+            hints.check_route(rt, req.method, req.path)
         hit = sim.faults.take(provider_id, endpoint_kind(match.endpoint if match else None))
         response = _fault_answer(sim, rt, req, hit)
         if response is None:
@@ -83,6 +86,11 @@ def _recorded(
             )
     if req.headers.get(FAULT_HEADER):
         extra["fault_header"] = req.headers[FAULT_HEADER]
+    noted = hints.take()
+    if noted is not None:
+        extra["hints"] = noted
+        headers = (*response.headers, (hints.HEADER, "; ".join(noted)))
+        response = Response(response.status, response.body, headers, response.content_type, response.delay)
     sim.journal.record(provider, req, response, sim.clock.now(), extra)
     return response
 

@@ -13,7 +13,7 @@ normalised request, the broken constraint's id (None when the request is valid),
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -174,8 +174,13 @@ def read_request(
     query: Mapping[str, str] | None = None,
     path_params: Mapping[str, str] | None = None,
     allow_http_callbacks: bool = False,
+    look: Callable[[Variant, Mapping[str, Any]], None] | None = None,
 ) -> Read:
-    """The first half of the pipeline (raises the first Violation)."""
+    """The first half of the pipeline (raises the first Violation).
+
+    `look` sees the normalised body once its variant is known, before validation (the server's near-miss
+    hints for unknown fields); it may raise a Violation.
+    """
     body = _query_fields(spec, op, query or {}, body)
     if spec.hooks.normalize is not None:
         body = spec.hooks.normalize(body)
@@ -186,6 +191,8 @@ def read_request(
             constraint, (message, param) = found
             raise Violation(constraint.error, message, param, constraint.id)
     variant = choose_variant(spec, op, body, path_params or {})
+    if look is not None:
+        look(variant, body)
     request = validate(variant, body, spec.roles[ErrorRole.VALIDATION])
     return Read(variant, request, callback_url(spec, request, allow_http_callbacks))
 

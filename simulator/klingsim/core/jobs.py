@@ -69,6 +69,7 @@ class JobEngine:
 
     def __init__(self, clock: Clock, seed: int = 0, max_finished: int = 100_000) -> None:
         self.clock = clock
+        self._seed = seed
         self._rng = random.Random(f"jobs:{seed}")
         # provider -> job id -> job: a key tuple per job would cost more than the job's id.
         self._jobs: dict[str, dict[str, Job]] = {}
@@ -190,6 +191,7 @@ class JobEngine:
 
     def reset(self) -> None:
         with self._lock:
+            self._rng = random.Random(f"jobs:{self._seed}")  # the same durations again, as at the start
             self._jobs.clear()
             self._finished.clear()
             self.evicted = 0

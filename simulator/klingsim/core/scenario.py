@@ -74,7 +74,10 @@ class Scenario:
         for fault in self.faults:
             codes = {e.code for e in sim.runtimes[fault.provider].spec.errors}
             if fault.error is not None and fault.error not in codes:
-                raise ScenarioError(f"{self.path}: {fault.provider} has no error {fault.error!r}")
+                raise ScenarioError(
+                    f"{self.path}: {fault.provider} has no error {fault.error!r}; "
+                    f"valid codes: {', '.join(sorted(codes))}"
+                )
             sim.faults.add(fault)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from klingsim.core import auth, controls, edge, evaluate, inputs, media
+from klingsim.core import auth, controls, edge, evaluate, hints, inputs, media
 from klingsim.core.accounts import DEFAULT_MAX_AUTO_KEYS, KeyRegistry, TooManyKeys
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
@@ -38,6 +38,7 @@ from klingsim.spec import (
     Phase,
     ProviderSpec,
     Settlement,
+    Variant,
     Violation,
     fill_envelope,
 )
@@ -84,6 +85,7 @@ class Simulator:
         *,
         seed: int = 0,
         strict_keys: bool = False,
+        strict_fields: bool = False,
         secret: bytes | None = None,
         max_finished_jobs: int = 100_000,
         journal_size: int = DEFAULT_SIZE,
@@ -99,6 +101,7 @@ class Simulator:
         # JWT `exp`/`nbf` are judged on the wall clock: tokens are minted by real clocks (official Kling).
         self.wall: Callable[[], float] = wall_clock if wall_clock is not None else time.time
         self.seed = seed
+        self.strict_fields = strict_fields  # unknown body fields: a validation error, not only a hint
         self.runtimes = {spec.id: Runtime(spec) for spec in specs}
         self.store: Store = store if store is not None else MemoryStore()
         self.keys = KeyRegistry(strict=strict_keys, on_add=self.store.save_key, max_auto_keys=max_auto_keys)
@@ -238,7 +241,19 @@ class Simulator:
     ) -> Response:
         spec = rt.spec
         body = self._parse_body(rt, req)
-        read = evaluate.read_request(spec, endpoint, body, req.query, path_params, self.allow_http_callbacks)
+
+        def look(variant: Variant, fields: Mapping[str, Any]) -> None:
+            hints.check_fields(rt, endpoint, variant, fields, self.strict_fields)
+
+        read = evaluate.read_request(
+            spec,
+            endpoint,
+            body,
+            req.query,
+            path_params,
+            self.allow_http_callbacks,
+            look=look,
+        )
         variant, request = read.variant, read.request
         probed = inputs.inspect(self, rt, variant, request)
         # Hooks see the settings, plus the probed seconds of inputs that are klingsim outputs (core.inputs).

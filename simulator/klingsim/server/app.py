@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
+from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 from anyio import to_thread
 
-from klingsim.core import inputs
+from klingsim.core import hints, inputs, restart
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
 from klingsim.core.openapi import openapi_document
 from klingsim.core.signing import OUTPUTS_PREFIX
 from klingsim.core.simulator import Simulator
+from klingsim.server.docs import docs_page
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Called once per request after its answer went out: (provider, method, path, status, answer, start time);
+# the answer is None for control-plane requests. `klingsim serve` passes its request log.
+OnRequest = Callable[[str | None, str, str, int, Response | None, float], None]
 
 HEALTH_PATH = "/_klingsim/health"
 # What the control plane's health route answers (FastAPI's JSONResponse, same bytes and header order),
@@ -96,12 +101,17 @@ def _run_all(work: list[Callable[[], object]]) -> None:
 class KlingsimApp:
     """Dispatches `/<provider>/...`, `/_klingsim/files/...`, `/_klingsim/...` and (with a default) `/...`."""
 
-    def __init__(self, sim: Simulator, default_provider: str | None = None) -> None:
+    def __init__(
+        self, sim: Simulator, default_provider: str | None = None, on_request: OnRequest | None = None
+    ) -> None:
         if default_provider is not None and default_provider not in sim.runtimes:
-            raise KeyError(f"unknown provider {default_provider!r}")
+            known = ", ".join(sim.runtimes)
+            raise KeyError(f"unknown provider {default_provider!r}; choose one of: {known}")
         self.sim = sim
         self.default_provider = default_provider
+        self.on_request = on_request
         self._control: ASGIApp | None = None
+        restart.remember_once(sim)  # the start `POST /_klingsim/reset` goes back to, taken before any request
 
     @property
     def control(self) -> ASGIApp:
@@ -125,7 +135,10 @@ class KlingsimApp:
                 await send(dict(_HEALTH_START))
                 await send(dict(_HEALTH_BODY))
                 return
-            await self.control(scope, receive, send)
+            if self.on_request is not None and scope["method"] != "GET":
+                await self._logged_control(scope, receive, send)
+            else:
+                await self.control(scope, receive, send)
             return
         first, _, rest = path[1:].partition("/")
         if first in self.sim.runtimes:
@@ -133,14 +146,37 @@ class KlingsimApp:
         elif self.default_provider is not None:
             await self._provider(scope, receive, send, self.default_provider, path, "")
         else:
-            known = ", ".join(f"/{p}" for p in self.sim.runtimes)
-            await _send(
-                send, Response(404, {"error": "not_found", "message": f"No provider here; try {known}"})
-            )
+            await self._no_provider(scope, send, first)
+
+    async def _no_provider(self, scope: Scope, send: Send, first: str) -> None:
+        started = perf_counter()
+        known = ", ".join(f"/{p}" for p in self.sim.runtimes)
+        near = hints.closest(first, self.sim.runtimes)
+        headers = ((hints.HEADER, f"unknown provider; did you mean /{near}?"),) if near else ()
+        response = Response(404, {"error": "not_found", "message": f"No provider here; try {known}"}, headers)
+        await _send(send, response)
+        if self.on_request is not None:
+            self.on_request(None, scope["method"], scope["path"], 404, response, started)
+
+    async def _logged_control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A control-plane request that changes something, logged with its status."""
+        started = perf_counter()
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.control(scope, receive, watch)
+        if self.on_request is not None:
+            self.on_request("_klingsim", scope["method"], scope["path"], status, None, started)
 
     async def _provider(
         self, scope: Scope, receive: Receive, send: Send, provider: str | None, path: str, mount: str
     ) -> None:
+        started = perf_counter()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body, truncated = await _read_body(receive)
         query: dict[str, str] = {}
@@ -154,6 +190,10 @@ class KlingsimApp:
         elif path == "/openapi.json" and method == "GET":
             doc = openapi_document(self.sim.runtimes[provider].spec, req.origin + mount)
             response = Response(200, doc)
+        elif path == "/docs" and method == "GET":
+            title = f"{self.sim.runtimes[provider].spec.title} (klingsim)"
+            page = docs_page(title, f"{mount}/openapi.json").encode()
+            response = Response(200, page, content_type="text/html; charset=utf-8")
         else:
             # Renders, probes and image decodes of the request's inputs run in a worker thread first, so
             # the core (on this loop) finds them cached and other clients are never held up by them.
@@ -166,6 +206,8 @@ class KlingsimApp:
             # other clients are answered meanwhile.
             await anyio.sleep(response.delay)
         await _send(send, response, head=method == "HEAD" and provider is not None)
+        if self.on_request is not None:
+            self.on_request(provider, method, scope["path"], response.status, response, started)
 
 
 def create_app(

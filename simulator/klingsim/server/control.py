@@ -3,23 +3,37 @@ request journal and callback deliveries. Its own OpenAPI is /_klingsim/openapi.j
 
 from __future__ import annotations
 
+import heapq
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from klingsim.core import controls, edge
+from klingsim.core import controls, edge, restart
 from klingsim.core.clock import iso
 from klingsim.core.faults import fault_from_json
+from klingsim.core.jobs import Job
 from klingsim.core.simulator import Simulator
+from klingsim.server.docs import ASSETS_DIR, ASSETS_PREFIX, docs_page
 from klingsim.server.guard import EdgeGuard
+
+UI_DIR = Path(__file__).with_name("ui")
 
 
 class Advance(BaseModel):
     seconds: float = Field(ge=0, description="how far to move the virtual clock")
+
+
+class ResetBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    keep_clock: bool = Field(
+        False, description="keep the virtual clock's time instead of going back to the start"
+    )
 
 
 class BalanceBody(BaseModel):
@@ -71,9 +85,10 @@ def control_app(sim: Simulator) -> FastAPI:
     app = FastAPI(
         title="klingsim control plane",
         openapi_url="/_klingsim/openapi.json",
-        docs_url="/_klingsim/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is served from the package
         redoc_url=None,
     )
+    restart.remember_once(sim)
 
     app.add_middleware(EdgeGuard)
 
@@ -102,22 +117,23 @@ def control_app(sim: Simulator) -> FastAPI:
         return {"now": iso(sim.clock.now()), "mode": sim.clock.mode, "speed": sim.clock.speed}
 
     @router.post("/reset")
-    def reset() -> dict[str, str]:
-        sim.reset()
-        return {"status": "reset"}
+    def reset(body: ResetBody | None = None) -> dict[str, Any]:
+        """Start over: the state the server started with (ids, virtual clock, accounts, faults)."""
+        restart.restart(sim, keep_clock=body.keep_clock if body else False)
+        return {"status": "reset", "now": iso(sim.clock.now())}
 
     @router.put("/accounts/{provider}/{api_key}", response_model=None)
     def put_account(provider: str, api_key: str, body: BalanceBody) -> dict[str, Any] | JSONResponse:
         if provider not in sim.runtimes:
             return _not_found(f"unknown provider {provider}")
         sim.set_balance(provider, api_key, body.balance, body.account)
-        return _account(provider, api_key)
+        return _account(sim, provider, api_key)
 
     @router.get("/accounts/{provider}/{api_key}", response_model=None)
     def get_account(provider: str, api_key: str) -> dict[str, Any] | JSONResponse:
         if provider not in sim.runtimes or sim.keys.account_of(provider, api_key) is None:
             return _not_found(f"no account for {provider}/{api_key}")
-        return _account(provider, api_key)
+        return _account(sim, provider, api_key)
 
     @router.get("/jobs/{provider}/{job_id}", response_model=None)
     def job_timeline(provider: str, job_id: str, request: Request) -> dict[str, Any] | JSONResponse:
@@ -171,6 +187,47 @@ def control_app(sim: Simulator) -> FastAPI:
             return _not_found(f"no fault {fault_id}")
         return {"removed": fault_id}
 
+    _listings(router, sim)
+    app.include_router(router)
+    _pages(app)
+    return app
+
+
+def _summary(sim: Simulator, job: Job) -> dict[str, Any]:
+    spec = sim.runtimes[job.provider].spec
+    return {
+        "provider": job.provider,
+        "id": job.id,
+        "account": job.account,
+        # What the client asked for (model or task type) when the provider has one variant ("default").
+        "variant": next(
+            (v for k in ("model", "type") if isinstance(v := job.request.get(k), str)), job.variant
+        ),
+        "phase": str(job.phase),
+        "status": spec.lifecycle.word(job.phase),
+        "stuck": job.stuck,
+        "created": iso(job.created_at),
+        "cost": float(job.cost),
+        "unit": spec.prices.unit,
+    }
+
+
+def _account(sim: Simulator, provider: str, api_key: str) -> dict[str, Any]:
+    account = sim.keys.account_of(provider, api_key) or api_key
+    view = sim.account_view(provider, account)
+    return {
+        "provider": provider,
+        "api_key": api_key,
+        "account": account,
+        "balance": float(view.balance),
+        "unit": sim.runtimes[provider].spec.prices.unit,
+        "entries": list(view.entries),
+    }
+
+
+def _listings(router: APIRouter, sim: Simulator) -> None:
+    """Read-only lists for the dashboard and scripts: journal, callbacks, jobs and accounts."""
+
     @router.get("/requests")
     def journal(provider: str | None = None, since: int = 0) -> dict[str, Any]:
         """The request journal (oldest first; `since` a sequence number, for incremental reads)."""
@@ -180,17 +237,51 @@ def control_app(sim: Simulator) -> FastAPI:
     def callbacks(provider: str | None = None, job_id: str | None = None) -> dict[str, Any]:
         return {"deliveries": [d.as_json() for d in sim.callbacks.list(provider, job_id)]}
 
-    def _account(provider: str, api_key: str) -> dict[str, Any]:
-        account = sim.keys.account_of(provider, api_key) or api_key
-        view = sim.account_view(provider, account)
-        return {
-            "provider": provider,
-            "api_key": api_key,
-            "account": account,
-            "balance": float(view.balance),
-            "unit": sim.runtimes[provider].spec.prices.unit,
-            "entries": list(view.entries),
-        }
+    @router.get("/jobs")
+    def list_jobs(provider: str | None = None, limit: int = Query(200, ge=1, le=10_000)) -> dict[str, Any]:
+        """The newest jobs (newest first), optionally of one provider: id, status and what they cost."""
+        newest_first = reversed(list(sim.engine.jobs()))  # insertion order breaks ties of equal times
+        chosen = (j for j in newest_first if provider is None or j.provider == provider)
+        newest = heapq.nlargest(limit, chosen, key=lambda j: j.created_at)
+        return {"jobs": [_summary(sim, job) for job in newest]}
 
-    app.include_router(router)
-    return app
+    @router.get("/providers")
+    def list_providers() -> dict[str, Any]:
+        """Each provider's id, title, status words, documented error codes and price unit."""
+        found = [
+            {
+                "id": pid,
+                "title": rt.spec.title,
+                "statuses": sorted(set(rt.spec.lifecycle.words.values())),
+                "errors": sorted({e.code for e in rt.spec.errors}),
+                "unit": rt.spec.prices.unit,
+                "example_key": rt.spec.auth.example_key,
+            }
+            for pid, rt in sim.runtimes.items()
+        ]
+        return {"providers": found}
+
+    @router.get("/accounts")
+    def list_accounts(entries: int = Query(50, ge=0, le=10_000)) -> dict[str, Any]:
+        """Every key the simulator knows, per provider, with its account, balance and its last `entries`
+        ledger entries (`entry_count` says how many there are)."""
+        found = [_account(sim, pid, key) for pid in sim.runtimes for key in sim.keys.keys(pid)]
+        for account in found:
+            account["entry_count"] = len(account["entries"])
+            account["entries"] = account["entries"][-entries:] if entries else []
+        return {"accounts": found}
+
+
+def _pages(app: FastAPI) -> None:
+    """The offline Swagger UI page and its assets, and the dashboard's static files."""
+
+    @app.get("/_klingsim/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(docs_page("klingsim control plane", "/_klingsim/openapi.json"))
+
+    @app.get("/_klingsim/ui", include_in_schema=False)
+    def ui_root() -> RedirectResponse:
+        return RedirectResponse("/_klingsim/ui/")
+
+    app.mount(ASSETS_PREFIX, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+    app.mount("/_klingsim/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")

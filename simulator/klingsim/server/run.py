@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import socket
 import sqlite3
 import sys
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import uvicorn
 
+from klingsim.core import restart
 from klingsim.core.clock import Clock, RealClock, VirtualClock
 from klingsim.core.journal import DEFAULT_SIZE
 from klingsim.core.scenario import Scenario, ScenarioError, load_scenario
@@ -28,6 +31,10 @@ from klingsim.server.connections import (
     guarded_protocol,
     raise_descriptor_limit,
 )
+from klingsim.server.requestlog import RequestLog
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,23 @@ class ServeOptions:
     journal_size: int = DEFAULT_SIZE
     max_finished_jobs: int = 100_000
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    strict_fields: bool = False
+    log_format: str = "text"
+    quiet: bool = False
+    cors: str | None = None  # comma-separated origins, or *
+
+
+class ServeError(Exception):
+    """A mistake in how the server was asked to start, with the fix in its message."""
+
+
+def open_store(path: str) -> SqliteStore:
+    try:
+        return SqliteStore(path)
+    except sqlite3.Error as exc:
+        raise ServeError(
+            f"cannot open the database {path!r} ({exc}); check that its folder exists and is writable"
+        ) from None
 
 
 def _with_scenario(options: ServeOptions, scenario: Scenario) -> ServeOptions:
@@ -69,16 +93,20 @@ def build(options: ServeOptions) -> KlingsimApp:
         clock,
         seed=options.seed,
         strict_keys=options.strict_keys,
+        strict_fields=options.strict_fields,
         allow_http_callbacks=options.allow_http_callbacks,
         journal_size=options.journal_size,
         max_finished_jobs=options.max_finished_jobs,
-        store=SqliteStore(options.db) if options.db else None,
+        store=open_store(options.db) if options.db else None,
         default_rate_limit=scenario.default_rate_limit if scenario else None,
         rate_limits=scenario.rate_limits if scenario else None,
     )
     if scenario is not None:
         scenario.apply(sim)
-    return KlingsimApp(sim, options.provider)
+    app = KlingsimApp(sim, options.provider)
+    # What a reset goes back to: this clock time, and the scenario's accounts and faults.
+    restart.remember(sim, (lambda: scenario.apply(sim)) if scenario is not None else None)
+    return app
 
 
 def banner(app: KlingsimApp, base: str) -> str:
@@ -87,7 +115,8 @@ def banner(app: KlingsimApp, base: str) -> str:
         lines.append(f"  {pid:<12} {base}/{pid}   openapi: {base}/{pid}/openapi.json")
     if app.default_provider:
         lines.append(f"  {app.default_provider} also at {base}/")
-    lines.append(f"  control plane  {base}/_klingsim/health")
+    lines.append(f"  control plane  {base}/_klingsim/health   docs: {base}/_klingsim/docs")
+    lines.append(f"  dashboard      {base}/_klingsim/ui/")
     spec = (
         app.sim.runtimes["kling3api"].spec
         if "kling3api" in app.sim.runtimes
@@ -108,24 +137,67 @@ def listening_socket(host: str, port: int) -> socket.socket:
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP; without it each
     # answer (headers, then body) waits ~40 ms for a delayed ACK.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
     sock.set_inheritable(True)
     return sock
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, or a ServeError naming the address and the fix."""
+    try:
+        return listening_socket(host, port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(
+                f"port {port} on {host} is already in use; stop what is using it or choose another with "
+                f"--port (--port 0 picks a free one)"
+            ) from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise ServeError(
+                f"not allowed to listen on port {port}; choose one above 1023 with --port"
+            ) from None
+        raise ServeError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); check --host and --port"
+        ) from None
+
+
+def with_cors(app: KlingsimApp, origins: str | None) -> ASGIApp:
+    """The app, answering browsers of these origins (comma-separated, or *) when --cors is given."""
+    if not origins:
+        return app
+    from starlette.middleware.cors import CORSMiddleware  # only when asked for: keeps a plain start light
+
+    allowed = [o.strip() for o in origins.split(",") if o.strip()]
+    return CORSMiddleware(
+        app,
+        allow_origins=allowed,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["x-klingsim-hint", "retry-after", "x-klingsim-fault"],
+    )
 
 
 def serve(options: ServeOptions) -> int:
     try:
         app = build(options)
-        sock = listening_socket(options.host, options.port)
-    except (KeyError, OSError, ScenarioError, sqlite3.Error, StoreLocked) as exc:
+        sock = listen(options.host, options.port)
+    except (KeyError, ServeError, ScenarioError, OSError, sqlite3.Error, StoreLocked) as exc:
         print(f"klingsim: {exc.args[-1]}", file=sys.stderr)
         return 2
+    if not options.quiet:
+        app.on_request = RequestLog(app.sim, options.log_format)
     port = sock.getsockname()[1]
     raise_descriptor_limit()
     hygiene = Hygiene(max_connections=connection_cap(options.max_connections))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", http=guarded_protocol(hygiene))
+    config = uvicorn.Config(
+        with_cors(app, options.cors), log_level="warning", lifespan="off", http=guarded_protocol(hygiene)
+    )
     # The banner is printed once the socket listens, so a reader of the first line can connect at once.
     print(banner(app, f"http://{options.host}:{port}"), flush=True)
     ticker = Ticker(app.sim).start()  # moves unpolled jobs on a real clock and delivers callbacks
