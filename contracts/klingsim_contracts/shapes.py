@@ -27,9 +27,11 @@ _PROGRESS = 0.375
 class Shapes:
     created_id: Path | None
     created_status: Path | None
+    job_id: Path | None
     job_status: Path | None
     progress: Path | None
     progress_scale: float
+    progress_whole: bool  # whole numbers only (EvoLink's integer percent), not fractions
     outputs: Path | None
     created_cost: Path | None
     job_cost: Path | None
@@ -131,9 +133,11 @@ def discover(spec: ProviderSpec) -> Shapes:
             created,
             lambda v: isinstance(v, str) and (v == words[Phase.QUEUED] or v in spec.lifecycle.terminal_words),
         ),
+        job_id=_find(running, lambda v: v == _ID),
         job_status=_find(running, lambda v: v == words[Phase.RUNNING]),
         progress=progress,
         progress_scale=scale,
+        progress_whole=isinstance(read(running, progress), int),
         outputs=_find(done, lambda v: v == _URL),
         created_cost=_find(created, _is_cost),
         job_cost=_find(done, _is_cost),

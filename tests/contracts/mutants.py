@@ -251,6 +251,97 @@ def _no_forbidden_4k() -> ProviderSpec:
     return _rules(by_id("empiriolabs"), lambda r: not isinstance(r, ForbiddenWhen))
 
 
+def _progress_scaled(provider: str, poll: str, factor: float) -> Rewrite:
+    """A gateway that reports progress on another scale than the provider documents (x `factor`)."""
+
+    def rewrite(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+        progress = body.get("progress") if isinstance(body, dict) else None
+        if method == "GET" and path.startswith(f"/{provider}{poll}") and isinstance(progress, int | float):
+            body = {**body, "progress": progress * factor}
+        return status, headers, body
+
+    return rewrite
+
+
+Before = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def _before_plan(spec: ProviderSpec, change: Before) -> ProviderSpec:
+    """A spec whose plan hook sees the body as `change` rewrites it: a gateway that "repairs" requests."""
+    original = spec.hooks.plan
+
+    def plan(variant: str, body: dict[str, Any], settings: Any) -> Any:
+        return original(variant, change(variant, body), settings)
+
+    return replace(spec, hooks=replace(spec.hooks, plan=plan))
+
+
+def _before_normalize(spec: ProviderSpec, change: Callable[[dict[str, Any]], dict[str, Any]]) -> ProviderSpec:
+    original = spec.hooks.normalize
+    assert original is not None
+
+    def normalize(body: dict[str, Any]) -> dict[str, Any]:
+        return original(change(body))
+
+    return replace(spec, hooks=replace(spec.hooks, normalize=normalize))
+
+
+def _model_params(body: dict[str, Any]) -> dict[str, Any]:
+    params = body.get("model_params")
+    return params if isinstance(params, dict) else {}
+
+
+def _shots_set_duration(variant: str, body: dict[str, Any]) -> dict[str, Any]:
+    shots = _model_params(body).get("multi_prompt") or []
+    if shots and all(str(s.get("duration", "")).isdigit() for s in shots):
+        return {**body, "duration": sum(int(s["duration"]) for s in shots)}
+    return body
+
+
+def _default_shot_type(variant: str, body: dict[str, Any]) -> dict[str, Any]:
+    params = _model_params(body)
+    if params.get("multi_shot") is True and "shot_type" not in params:
+        return {**body, "model_params": {**params, "shot_type": "customize"}}
+    return body
+
+
+def _drop_elements_with_video(variant: str, body: dict[str, Any]) -> dict[str, Any]:
+    params = _model_params(body)
+    if body.get("video_url") and "element_list" in params:
+        return {**body, "model_params": {k: v for k, v in params.items() if k != "element_list"}}
+    return body
+
+
+def _start_from_end(variant: str, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("image_end") and not body.get("image_start"):
+        return {**body, "image_start": body["image_end"], "image_urls": []}
+    return body
+
+
+def _image_from_end(variant: str, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("image_end") and not body.get("image"):
+        return {**body, "image": body["image_end"]}
+    return body
+
+
+def _shots_ignored(variant: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "multi_prompt"}
+
+
+def _bad_json_dropped(body: dict[str, Any]) -> dict[str, Any]:
+    shots = body.get("multi_prompt")
+    if isinstance(shots, str):
+        try:
+            json.loads(shots)
+        except ValueError:
+            return {k: v for k, v in body.items() if k != "multi_prompt"}
+    return body
+
+
+def _params_ignored(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "params"}
+
+
 def _k3_spec(change: Callable[[ProviderSpec], ProviderSpec]) -> Callable[[], Asgi]:
     return lambda: served(change(_k3()))
 
@@ -413,5 +504,106 @@ MUTANTS: tuple[Mutant, ...] = (
         "prospolabs",
         "PROSPOLABS-URL-EXPIRY",
         _spec("prospolabs", lambda s: replace(s, urls=replace(s.urls, expired_body={"code": "gone"}))),
+    ),
+    Mutant(
+        "EvoLink progress as a 0-1 fraction",
+        "evolink",
+        "EVOLINK-PROGRESS-SCALE",
+        lambda: wrap("evolink", _progress_scaled("evolink", "/v1/tasks/", 0.01)),
+    ),
+    Mutant(
+        "EmpirioLabs progress as a percentage",
+        "empiriolabs",
+        "EMPIRIOLABS-PROGRESS-SCALE",
+        lambda: wrap("empiriolabs", _progress_scaled("empiriolabs", "/v1/jobs/", 100)),
+    ),
+    Mutant(
+        "O3 and Kling 3.0 id prefixes swapped",
+        "kling3api",
+        f"{K}-ID-SHAPE",
+        _k3_spec(
+            lambda s: replace(s, ids=replace(s.ids, templates={"kling3": "n71{hex:12}", "o3": "n75{hex:12}"}))
+        ),
+    ),
+    Mutant(
+        "EvoLink ids with a 12-character tail",
+        "evolink",
+        "EVOLINK-ID-SHAPE",
+        _spec(
+            "evolink",
+            lambda s: replace(s, ids=replace(s.ids, templates={"default": "task-unified-{unix}-{alnum:12}"})),
+        ),
+    ),
+    Mutant(
+        "seven scenes accepted",
+        "empiriolabs",
+        "EMPIRIOLABS-KLING-O3-PROMPT-SCENES",
+        _spec("empiriolabs", lambda s: s.with_settings({"max_scenes": 7})),
+    ),
+    Mutant(
+        "scenes of 16 s accepted",
+        "empiriolabs",
+        "EMPIRIOLABS-KLING-O3-PROMPT-SCENE-SECONDS",
+        _spec("empiriolabs", lambda s: s.with_settings({"max_total_seconds": 16})),
+    ),
+    Mutant(
+        "image_end taken as the first frame",
+        "empiriolabs",
+        "EMPIRIOLABS-KLING-O3-IMAGE-END-REQUIRES-IMAGE",
+        _spec("empiriolabs", lambda s: _before_plan(s, _image_from_end)),
+    ),
+    Mutant(
+        "eight reference images",
+        "empiriolabs",
+        "EMPIRIOLABS-KLING-O3-REFERENCE-IMAGES-LIST",
+        _spec("empiriolabs", lambda s: s.with_settings({"max_reference_images": 8})),
+    ),
+    Mutant(
+        "duration taken from the shots",
+        "evolink",
+        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-MULTI-PROMPT-DURATION-SUM",
+        _spec("evolink", lambda s: _before_plan(s, _shots_set_duration)),
+    ),
+    Mutant(
+        "shot_type filled in",
+        "evolink",
+        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-MULTI-SHOT-FIELDS",
+        _spec("evolink", lambda s: _before_plan(s, _default_shot_type)),
+    ),
+    Mutant(
+        "elements dropped beside a video",
+        "evolink",
+        "EVOLINK-KLING-O3-REFERENCE-TO-VIDEO-IMAGE-URLS-PLUS-ELEMENTS",
+        _spec("evolink", lambda s: _before_plan(s, _drop_elements_with_video)),
+    ),
+    Mutant(
+        "image_end taken as image_start",
+        "evolink",
+        "EVOLINK-KLING-O3-IMAGE-TO-VIDEO-IMAGE-END-REQUIRES-START",
+        _spec("evolink", lambda s: _before_plan(s, _start_from_end)),
+    ),
+    Mutant(
+        "unknown <<<element_N>>> accepted",
+        "evolink",
+        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-PROMPT-REFERENCES",
+        _spec("evolink", lambda s: s.with_settings({"reject_unknown_references": False})),
+    ),
+    Mutant(
+        "storyboard shots ignored",
+        "prospolabs",
+        "PROSPOLABS-MULTI-PROMPT-TOTAL",
+        _spec("prospolabs", lambda s: _before_plan(s, _shots_ignored)),
+    ),
+    Mutant(
+        "unreadable multi_prompt ignored",
+        "prospolabs",
+        "PROSPOLABS-MULTI-PROMPT-JSON-STRING",
+        _spec("prospolabs", lambda s: _before_normalize(s, _bad_json_dropped)),
+    ),
+    Mutant(
+        "params object ignored",
+        "prospolabs",
+        "PROSPOLABS-PARAMS-OBJECT",
+        _spec("prospolabs", lambda s: _before_normalize(s, _params_ignored)),
     ),
 )

@@ -55,7 +55,12 @@ def _close(a: Decimal, b: Decimal, places: int) -> bool:
     return abs(a - b) <= Decimal(1).scaleb(-places) / 2 + Decimal("1e-9")
 
 
-def _check_price(spec: ProviderSpec, rule_id: str, session: Session, body: dict[str, Any]) -> None:
+def shows_prices(session: Session) -> bool:
+    """Whether a price can be judged: the create answer shows it, or the kit reads upstream balances."""
+    return session.has_accounts() or session.shapes.created_cost is not None
+
+
+def check_price(spec: ProviderSpec, rule_id: str, session: Session, body: dict[str, Any]) -> None:
     expected = gen.price_of(spec, body)
     if expected is None:
         return
@@ -93,10 +98,10 @@ def _check_prices(spec: ProviderSpec, rule_id: str, session: Session) -> None:
         raise NotExercised("no price row is reachable from documented fields")
     for body in bodies:
         session.trail.clear()
-        _check_price(spec, rule_id, session, body)
-    if session.has_accounts() or session.shapes.created_cost is not None:
+        check_price(spec, rule_id, session, body)
+    if shows_prices(session):
         run_examples(
-            session, rule_id, gen.valid_requests(spec), partial(_check_price, spec, rule_id, session), 2
+            session, rule_id, gen.valid_requests(spec), partial(check_price, spec, rule_id, session), 2
         )
 
 
@@ -106,7 +111,7 @@ def _check_minimum(spec: ProviderSpec, rule_id: str, session: Session) -> None:
         base = gen.base_for(spec, variant, ("duration",)) if param is not None else None
         if param is None or param.minimum is None or base is None:
             continue
-        _check_price(spec, rule_id, session, gen.with_value(base, ("duration",), param.minimum))
+        check_price(spec, rule_id, session, gen.with_value(base, ("duration",), param.minimum))
         return
     raise NotExercised("no variant has a duration field to bill at its minimum")
 
