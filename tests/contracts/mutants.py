@@ -263,17 +263,24 @@ def _progress_scaled(provider: str, poll: str, factor: float) -> Rewrite:
     return rewrite
 
 
-Before = Callable[[str, dict[str, Any]], dict[str, Any]]
+def _without_constraint(constraint: str) -> Callable[[ProviderSpec], ProviderSpec]:
+    """A spec that no longer enforces one declared constraint (on every create and variant)."""
 
+    def change(spec: ProviderSpec) -> ProviderSpec:
+        endpoints = []
+        for ep in spec.endpoints:
+            if ep.body is None:
+                endpoints.append(ep)
+                continue
+            variants = tuple(
+                replace(v, constraints=tuple(c for c in v.constraints if c.id != constraint))
+                for v in ep.body.variants
+            )
+            checks = tuple(c for c in ep.body.checks if c.id != constraint)
+            endpoints.append(replace(ep, body=replace(ep.body, variants=variants, checks=checks)))
+        return replace(spec, endpoints=tuple(endpoints))
 
-def _before_plan(spec: ProviderSpec, change: Before) -> ProviderSpec:
-    """A spec whose plan hook sees the body as `change` rewrites it: a gateway that "repairs" requests."""
-    original = spec.hooks.plan
-
-    def plan(variant: str, body: dict[str, Any], settings: Any) -> Any:
-        return original(variant, change(variant, body), settings)
-
-    return replace(spec, hooks=replace(spec.hooks, plan=plan))
+    return change
 
 
 def _before_normalize(spec: ProviderSpec, change: Callable[[dict[str, Any]], dict[str, Any]]) -> ProviderSpec:
@@ -286,56 +293,17 @@ def _before_normalize(spec: ProviderSpec, change: Callable[[dict[str, Any]], dic
     return replace(spec, hooks=replace(spec.hooks, normalize=normalize))
 
 
-def _model_params(body: dict[str, Any]) -> dict[str, Any]:
-    params = body.get("model_params")
-    return params if isinstance(params, dict) else {}
+def _json_strings_kept(spec: ProviderSpec) -> ProviderSpec:
+    """A gateway that passes a JSON-string storyboard on as a string (the provider reads it as the list)."""
+    original = spec.hooks.normalize
+    assert original is not None
 
+    def normalize(body: dict[str, Any]) -> dict[str, Any]:
+        shots = body.get("multi_prompt")
+        out = original({k: v for k, v in body.items() if k != "multi_prompt"})
+        return {**out, "multi_prompt": shots} if isinstance(shots, str) else original(body)
 
-def _shots_set_duration(variant: str, body: dict[str, Any]) -> dict[str, Any]:
-    shots = _model_params(body).get("multi_prompt") or []
-    if shots and all(str(s.get("duration", "")).isdigit() for s in shots):
-        return {**body, "duration": sum(int(s["duration"]) for s in shots)}
-    return body
-
-
-def _default_shot_type(variant: str, body: dict[str, Any]) -> dict[str, Any]:
-    params = _model_params(body)
-    if params.get("multi_shot") is True and "shot_type" not in params:
-        return {**body, "model_params": {**params, "shot_type": "customize"}}
-    return body
-
-
-def _drop_elements_with_video(variant: str, body: dict[str, Any]) -> dict[str, Any]:
-    params = _model_params(body)
-    if body.get("video_url") and "element_list" in params:
-        return {**body, "model_params": {k: v for k, v in params.items() if k != "element_list"}}
-    return body
-
-
-def _start_from_end(variant: str, body: dict[str, Any]) -> dict[str, Any]:
-    if body.get("image_end") and not body.get("image_start"):
-        return {**body, "image_start": body["image_end"], "image_urls": []}
-    return body
-
-
-def _image_from_end(variant: str, body: dict[str, Any]) -> dict[str, Any]:
-    if body.get("image_end") and not body.get("image"):
-        return {**body, "image": body["image_end"]}
-    return body
-
-
-def _shots_ignored(variant: str, body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k != "multi_prompt"}
-
-
-def _bad_json_dropped(body: dict[str, Any]) -> dict[str, Any]:
-    shots = body.get("multi_prompt")
-    if isinstance(shots, str):
-        try:
-            json.loads(shots)
-        except ValueError:
-            return {k: v for k, v in body.items() if k != "multi_prompt"}
-    return body
+    return replace(spec, hooks=replace(spec.hooks, normalize=normalize))
 
 
 def _params_ignored(body: dict[str, Any]) -> dict[str, Any]:
@@ -537,50 +505,50 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "seven scenes accepted",
         "empiriolabs",
-        "EMPIRIOLABS-KLING-O3-PROMPT-SCENES",
+        "EMPIRIOLABS-KLING-O3-SCENES-AT-MOST",
         _spec("empiriolabs", lambda s: s.with_settings({"max_scenes": 7})),
     ),
     Mutant(
         "scenes of 16 s accepted",
         "empiriolabs",
-        "EMPIRIOLABS-KLING-O3-PROMPT-SCENE-SECONDS",
+        "EMPIRIOLABS-KLING-O3-SCENES-TOTAL",
         _spec("empiriolabs", lambda s: s.with_settings({"max_total_seconds": 16})),
     ),
     Mutant(
-        "image_end taken as the first frame",
+        "image_end without image accepted",
         "empiriolabs",
-        "EMPIRIOLABS-KLING-O3-IMAGE-END-REQUIRES-IMAGE",
-        _spec("empiriolabs", lambda s: _before_plan(s, _image_from_end)),
+        "EMPIRIOLABS-KLING-O3-IMAGE-END-NEEDS-IMAGE",
+        _spec("empiriolabs", _without_constraint("empiriolabs.image-end-needs-image")),
     ),
     Mutant(
         "eight reference images",
         "empiriolabs",
-        "EMPIRIOLABS-KLING-O3-REFERENCE-IMAGES-LIST",
+        "EMPIRIOLABS-KLING-O3-REFERENCE-IMAGES-COUNT",
         _spec("empiriolabs", lambda s: s.with_settings({"max_reference_images": 8})),
     ),
     Mutant(
-        "duration taken from the shots",
+        "shots need not add up to duration",
         "evolink",
-        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-MULTI-PROMPT-DURATION-SUM",
-        _spec("evolink", lambda s: _before_plan(s, _shots_set_duration)),
+        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-SHOTS-SUM",
+        _spec("evolink", _without_constraint("evolink.shots-sum")),
     ),
     Mutant(
-        "shot_type filled in",
+        "multi-shot without shot_type accepted",
         "evolink",
-        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-MULTI-SHOT-FIELDS",
-        _spec("evolink", lambda s: _before_plan(s, _default_shot_type)),
+        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-SHOT-TYPE-WITH-MULTI-SHOT",
+        _spec("evolink", _without_constraint("evolink.shot-type-with-multi-shot")),
     ),
     Mutant(
-        "elements dropped beside a video",
+        "images + elements over 4 beside a video",
         "evolink",
-        "EVOLINK-KLING-O3-REFERENCE-TO-VIDEO-IMAGE-URLS-PLUS-ELEMENTS",
-        _spec("evolink", lambda s: _before_plan(s, _drop_elements_with_video)),
+        "EVOLINK-KLING-O3-REFERENCE-TO-VIDEO-IMAGES-ELEMENTS",
+        _spec("evolink", _without_constraint("evolink.images-elements")),
     ),
     Mutant(
-        "image_end taken as image_start",
+        "image_end without image_start accepted",
         "evolink",
-        "EVOLINK-KLING-O3-IMAGE-TO-VIDEO-IMAGE-END-REQUIRES-START",
-        _spec("evolink", lambda s: _before_plan(s, _start_from_end)),
+        "EVOLINK-KLING-O3-IMAGE-TO-VIDEO-IMAGE-END-NEEDS-START",
+        _spec("evolink", _without_constraint("evolink.image-end-needs-start")),
     ),
     Mutant(
         "unknown <<<element_N>>> accepted",
@@ -589,16 +557,16 @@ MUTANTS: tuple[Mutant, ...] = (
         _spec("evolink", lambda s: s.with_settings({"reject_unknown_references": False})),
     ),
     Mutant(
-        "storyboard shots ignored",
+        "storyboards of any length",
         "prospolabs",
-        "PROSPOLABS-MULTI-PROMPT-TOTAL",
-        _spec("prospolabs", lambda s: _before_plan(s, _shots_ignored)),
+        "PROSPOLABS-SHOTS-TOTAL",
+        _spec("prospolabs", _without_constraint("prospolabs.shots-total")),
     ),
     Mutant(
-        "unreadable multi_prompt ignored",
+        "JSON-string storyboard refused",
         "prospolabs",
-        "PROSPOLABS-MULTI-PROMPT-JSON-STRING",
-        _spec("prospolabs", lambda s: _before_normalize(s, _bad_json_dropped)),
+        "PROSPOLABS-MULTI-PROMPT-JSON",
+        _spec("prospolabs", _json_strings_kept),
     ),
     Mutant(
         "params object ignored",

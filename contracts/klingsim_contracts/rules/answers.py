@@ -12,7 +12,12 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from klingsim.spec import DocRef, Phase, ProviderSpec, public
+import jsonschema  # type: ignore[import-untyped]  # no stubs are pinned; used for one validator
+
+from klingsim.core.evaluate import evaluate
+from klingsim.core.openapi import shape_schema
+from klingsim.spec import Action, DocRef, Phase, ProviderSpec, public
+from klingsim.spec.shapes import Unit
 from klingsim_contracts import flows, shapes
 from klingsim_contracts import strategies as gen
 from klingsim_contracts.rules.base import Layer, Need, NotExercised, Rule, RuleFailure
@@ -47,11 +52,8 @@ def template_pattern(template: str) -> str:
 
 
 def _family(spec: ProviderSpec, body: dict[str, Any]) -> str | None:
-    variant = gen.variant_of(spec, body)
-    full = gen.defaulted(spec, body)
-    if variant is None or full is None:
-        return None
-    return spec.hooks.plan(variant.name, full, spec.setting_values()).id_family
+    plan = evaluate(spec, body).plan
+    return plan.id_family if plan is not None else None
 
 
 def family_bodies(spec: ProviderSpec) -> dict[str, dict[str, Any]]:
@@ -135,6 +137,44 @@ def _check_progress(spec: ProviderSpec, rule_id: str, session: Session) -> None:
         )
 
 
+def declared_fields(spec: ProviderSpec, action: Action) -> list[str]:
+    """`response:<op>:<path>` of every field of an operation's answer that carries a unit or an enum."""
+    shape = spec.endpoint(action).response
+    if shape is None:
+        return []
+    out = []
+    for path, field in shape.paths():
+        if path and (field.unit is not Unit.NONE or field.enum is not None):
+            out.append(f"response:{action}:{'.'.join(map(str, path))}")
+    return out
+
+
+def _conform(spec: ProviderSpec, rule_id: str, action: Action, ex: Exchange) -> None:
+    shape = spec.endpoint(action).response
+    assert shape is not None
+    validator = jsonschema.Draft202012Validator(
+        shape_schema(spec, shape), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    problems = sorted(validator.iter_errors(ex.response), key=lambda e: list(e.absolute_path))
+    if problems:
+        first = problems[0]
+        where = ".".join(map(str, first.absolute_path)) or "the body"
+        raise RuleFailure(
+            rule_id, f"the documented {action} answer", f"{where}: {first.message}", [ex], ex.body
+        )
+
+
+def _check_response_shape(spec: ProviderSpec, rule_id: str, session: Session) -> None:
+    created = session.accept(flows.cheap_body(spec), rule_id, "a job whose answers are read")
+    _conform(spec, rule_id, Action.CREATE, created)
+    job_id = session.job_id(created)
+    assert job_id is not None
+    polled = session.status(job_id)
+    _conform(spec, rule_id, Action.STATUS, polled)
+    if session.control is not None and session.control.virtual_clock():
+        _conform(spec, rule_id, Action.STATUS, flows.finish(session, job_id))
+
+
 def answer_rules(spec: ProviderSpec) -> Iterator[Rule]:
     pid = spec.id.upper()
     templates = " or ".join(sorted(set(spec.ids.templates.values())))
@@ -145,6 +185,17 @@ def answer_rules(spec: ProviderSpec) -> Iterator[Rule]:
         spec.ids.doc,
         Layer.PROPERTY,
         partial(_check_id_shape, spec, f"{pid}-ID-SHAPE"),
+        covers=frozenset(f"ids:{family}" for family in spec.ids.templates),
+    )
+    status = spec.endpoint(Action.STATUS)
+    yield Rule(
+        f"{pid}-RESPONSE-SHAPE",
+        spec.id,
+        "create and status answers have the documented fields, JSON types, enums and units",
+        status.doc,
+        Layer.PROPERTY,
+        partial(_check_response_shape, spec, f"{pid}-RESPONSE-SHAPE"),
+        covers=frozenset(declared_fields(spec, Action.CREATE) + declared_fields(spec, Action.STATUS)),
     )
     found = shapes.discover(spec)
     if found.progress is not None:
@@ -154,7 +205,7 @@ def answer_rules(spec: ProviderSpec) -> Iterator[Rule]:
             f"{pid}-PROGRESS-SCALE",
             spec.id,
             f"progress is a {kind} from 0 to {top}, and {top} when the job succeeded",
-            PROGRESS_DOCS.get(spec.id, spec.lifecycle.doc),
+            found.progress_doc or PROGRESS_DOCS.get(spec.id, spec.lifecycle.doc),
             Layer.SANDWICH,
             partial(_check_progress, spec, f"{pid}-PROGRESS-SCALE"),
             frozenset({Need.CLOCK}),

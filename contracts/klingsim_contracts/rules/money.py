@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from klingsim.core.evaluate import evaluate
 from klingsim.spec import Phase, ProviderSpec, Settlement
 from klingsim_contracts import flows, shapes
 from klingsim_contracts import strategies as gen
@@ -33,17 +34,14 @@ def row_bodies(spec: ProviderSpec) -> list[dict[str, Any]]:
     return [found[i] for i in sorted(found)]
 
 
+def reached_rows(spec: ProviderSpec) -> list[int]:
+    """The indexes of the price-table rows the PRICE rule sends a request for."""
+    return [row for row in map(partial(_row, spec), row_bodies(spec)) if row is not None]
+
+
 def _row(spec: ProviderSpec, body: dict[str, Any]) -> int | None:
-    full = gen.defaulted(spec, body)
-    variant = gen.variant_of(spec, body)
-    if full is None or variant is None:
-        return None
-    try:
-        plan = spec.hooks.plan(variant.name, full, spec.setting_values())
-        rate = spec.prices.rate_for(plan.price_key)
-    except Exception:
-        return None
-    return spec.prices.rates.index(rate)
+    plan = evaluate(spec, body).plan
+    return None if plan is None else spec.prices.rates.index(spec.prices.rate_for(plan.price_key))
 
 
 def refunds_failures(spec: ProviderSpec) -> bool:
@@ -152,6 +150,7 @@ def money_rules(spec: ProviderSpec) -> Iterator[Rule]:
         prices.rates[0].doc if prices.rates else prices.doc,
         Layer.PROPERTY,
         partial(_check_prices, spec, f"{pid}-PRICE"),
+        covers=frozenset(f"price:{row}" for row in reached_rows(spec)),
     )
     if prices.minimum_seconds:
         yield Rule(
