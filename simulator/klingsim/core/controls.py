@@ -151,7 +151,8 @@ def after_transition(sim: Simulator, job: Job, phase: Phase) -> None:
     if phase not in TERMINAL_PHASES or not url or rt is None or rt.spec.callbacks is None:
         return
     policy = rt.spec.callbacks
-    payload = rt.spec.hooks.render_job(sim.view(rt, job, str(job.meta.get("origin", ""))))
+    view = sim.view(rt, job, str(job.meta.get("origin", "")), str(job.meta.get("mount", "")))
+    payload = rt.spec.hooks.render_job(view)
     at = job.history[-1][0]
     sim.callbacks.enqueue(
         job.provider, job.id, job.account, str(url), payload, at, policy.timeout_seconds, policy.retry_delays

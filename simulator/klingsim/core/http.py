@@ -19,6 +19,7 @@ class Request:
     body: bytes
     origin: str  # scheme://host[:port] the client used, for absolute output URLs
     truncated: bool = False  # the body was over MAX_BODY_BYTES and was not read in full
+    mount: str = ""  # the path prefix the provider is served under ("/fal"; "" at the root)
 
 
 @dataclass(frozen=True, slots=True)

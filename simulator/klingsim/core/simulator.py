@@ -72,7 +72,7 @@ class Runtime:
         # Synchronous creates (Plan.wait): the longest render answered finished; the status of a failed one.
         self.sync_wait = spec.sync.max_seconds if spec.sync is not None else math.inf
         self.sync_failure_status = spec.sync.failure_status if spec.sync is not None else 0
-        self.jwt = spec.auth.signed
+        self.several_creates = len(spec.operations(Action.CREATE)) > 1
 
 
 class Simulator:
@@ -266,7 +266,7 @@ class Simulator:
             run_at=now if wait else now + queued,  # a synchronous call is worked on at once
             finish_at=now + queued + work,
         )
-        if len(spec.operations(Action.CREATE)) > 1:
+        if rt.several_creates:
             job.meta["operation"] = endpoint.op_id
         prompt = request.get("prompt")
         marker = FAIL_MARKER.search(prompt) if isinstance(prompt, str) else None
@@ -278,12 +278,14 @@ class Simulator:
         # A synchronous answer carries the result itself: callbacks are for asynchronous jobs (Prospolabs:
         # "Receive a callback when async generation completes", https://helios-7yg.pages.dev/docs/).
         controls.prepare_job(self, rt, job, None if wait else read.callback_url, req.origin)
+        if req.mount and "origin" in job.meta:
+            job.meta["mount"] = req.mount  # callbacks render absolute URLs under the mount too
         self.engine.add(job)
         self.store.save_job(job)
         self.engine.tick()
         if wait:
-            return self._answer_waited(rt, endpoint, job, req.origin)
-        view = self.view(rt, job, req.origin)
+            return self._answer_waited(rt, endpoint, job, req)
+        view = self.view(rt, job, req.origin, req.mount, req.query)
         render = endpoint.render or spec.hooks.render_created
         return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
 
@@ -320,7 +322,7 @@ class Simulator:
             return ()
         return tuple((k.lower(), v) for k, v in endpoint.headers(view).items())
 
-    def _answer_waited(self, rt: Runtime, endpoint: Endpoint, job: Job, origin: str) -> Response:
+    def _answer_waited(self, rt: Runtime, endpoint: Endpoint, job: Job, req: Request) -> Response:
         """A synchronous create: the job ends before the answer when its render fits in the wait bound.
 
         The core never blocks: the job ends at once on the clock and `JobView.planned_seconds` says how long
@@ -330,7 +332,7 @@ class Simulator:
             self.engine.finish(job, job.planned_failure)
         failed = job.phase is Phase.FAILED and rt.sync_failure_status
         status = rt.sync_failure_status if failed else endpoint.success_status
-        view = self.view(rt, job, origin)
+        view = self.view(rt, job, req.origin, req.mount, req.query)
         render = endpoint.render or rt.spec.hooks.render_job
         return Response(status, render(view), self._op_headers(endpoint, view))
 
@@ -357,10 +359,10 @@ class Simulator:
                 code = endpoint.role(spec.roles, ErrorRole.ALREADY_FINISHED)
                 raise Violation(code, f"{job_id} can no longer be cancelled")
             self.engine.finish(job, endpoint.cancel_error)
-            view = self.view(rt, job, req.origin)
+            view = self.view(rt, job, req.origin, req.mount, req.query)
             render = endpoint.render or hooks.render_cancel or hooks.render_job
             return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
-        view = self.view(rt, job, req.origin)
+        view = self.view(rt, job, req.origin, req.mount, req.query)
         if job.phase in TERMINAL_PHASES or endpoint.pending_status is None:
             status = endpoint.success_status
         else:
@@ -413,6 +415,8 @@ class Simulator:
 
     def _account_action(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
         hooks = rt.spec.hooks
+        if endpoint.check_query:
+            evaluate.check_query(rt.spec, endpoint, req.query)
         if endpoint.action is Action.MODELS and hooks.render_models is not None:
             return Response(200, hooks.render_models())
         # Only the usage and list answers list jobs; balance answers stay O(1) however many jobs exist.
@@ -433,7 +437,9 @@ class Simulator:
         )
 
     # ----------------------------------------------------------------- views and errors
-    def view(self, rt: Runtime, job: Job, origin: str) -> JobView:
+    def view(
+        self, rt: Runtime, job: Job, origin: str, mount: str = "", query: Mapping[str, str] | None = None
+    ) -> JobView:
         now = self.clock.now()
         outputs: tuple[str, ...] = ()
         if job.phase is Phase.SUCCEEDED and job.finished_at is not None:
@@ -461,6 +467,8 @@ class Simulator:
             planned_seconds=job.finish_at - job.created_at,
             origin=origin,
             operation=str(job.meta.get("operation", "")),
+            base_url=origin + mount,
+            query=query if query is not None else {},
         )
 
     def account_view(self, provider: str, account: str, jobs_origin: str | None = None) -> AccountView:

@@ -105,7 +105,7 @@ class KlingsimApp:
         if raw_query:
             query = dict(parse_qsl(raw_query, keep_blank_values=True))
         method: str = scope["method"]
-        req = Request(method, path, query, headers, body, _origin(scope, headers), truncated)
+        req = Request(method, path, query, headers, body, _origin(scope, headers), truncated, mount)
         if provider is None:
             response = await to_thread.run_sync(self.sim.download, req)
         elif path == "/openapi.json" and method == "GET":

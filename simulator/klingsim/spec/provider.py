@@ -96,6 +96,9 @@ class Endpoint:
     cancellable: frozenset[Phase] = frozenset({Phase.QUEUED})
     cancel_error: tuple[str, str] = ("cancelled", "Cancelled by the caller")
     unique_fields: tuple[str, ...] = ()  # request fields no two jobs of an account may share (VALIDATION)
+    check_query: bool = (
+        False  # the engine validates the declared `query` params (LIST paging) before rendering
+    )
 
     @property
     def op_id(self) -> str:
@@ -216,8 +219,9 @@ class Plan:
 class JobView:
     """A read-only snapshot of a job, for the provider's response hooks.
 
-    `origin` is the scheme and host the request came to (absolute URLs such as fal's `status_url`);
-    `operation` the create operation that made the job.
+    `origin` is the scheme and host the request came to; `base_url` adds the provider's mount (absolute URLs
+    such as fal's `status_url`); `operation` the create operation that made the job; `query` the query
+    parameters of the request being answered (fal's `?logs=1`).
     """
 
     id: str
@@ -238,6 +242,8 @@ class JobView:
     planned_seconds: float = 0.0  # creation to planned end (queue + render), drawn when the job was created
     origin: str = ""
     operation: str = ""
+    base_url: str = ""
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
