@@ -263,6 +263,14 @@ def _progress_scaled(provider: str, poll: str, factor: float) -> Rewrite:
     return rewrite
 
 
+def _created_as_text(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+    """A gateway that reports EvoLink's `created` (Unix seconds) as an ISO-8601 string."""
+    poll = method == "GET" and path.startswith("/evolink/v1/tasks/")
+    if poll and isinstance(body, dict) and isinstance(body.get("created"), int):
+        body = {**body, "created": "2026-01-01T00:00:00Z"}
+    return status, headers, body
+
+
 def _without_constraint(constraint: str) -> Callable[[ProviderSpec], ProviderSpec]:
     """A spec that no longer enforces one declared constraint (on every create and variant)."""
 
@@ -484,6 +492,12 @@ MUTANTS: tuple[Mutant, ...] = (
         "empiriolabs",
         "EMPIRIOLABS-PROGRESS-SCALE",
         lambda: wrap("empiriolabs", _progress_scaled("empiriolabs", "/v1/jobs/", 100)),
+    ),
+    Mutant(
+        "EvoLink created time as text",
+        "evolink",
+        "EVOLINK-RESPONSE-SHAPE",
+        lambda: wrap("evolink", _created_as_text),
     ),
     Mutant(
         "O3 and Kling 3.0 id prefixes swapped",
