@@ -1,38 +1,37 @@
 """Where a provider's answers put the job id, status word, progress, outputs and cost.
 
-Found by rendering a job with sentinel values through the provider's own pure hooks (spec.hooks), so the
-kit reads any provider's responses without a hand-written map, and a new provider is covered when it lands.
+Read from the response shapes the spec declares for its create and status operations (`Endpoint.response`,
+fields marked with a `Unit`), so the kit reads any provider's answers without a hand-written map, and the
+simulator's renderers, its OpenAPI and the kit agree on one declaration.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from klingsim.spec import ErrorSpec, JobView, Phase, ProviderSpec
-from klingsim_contracts import strategies
+from klingsim.spec import Action, DocRef, ErrorSpec, ProviderSpec
+from klingsim.spec.shapes import Shape, Unit
 
 Path = tuple[str | int, ...]
 
-_ID = "ks-sentinel-id"
-_URL = "https://sentinel.invalid/ks-output.mp4"
-_COST = Decimal("4321.25")
-_PROGRESS = 0.375
+_PROGRESS_SCALES = {Unit.PERCENT: 100.0, Unit.FRACTION: 1.0}
 
 
 @dataclass(frozen=True)
 class Shapes:
     created_id: Path | None
     created_status: Path | None
+    job_id: Path | None
     job_status: Path | None
     progress: Path | None
     progress_scale: float
+    progress_whole: bool  # whole numbers only (EvoLink's integer percent), not fractions
     outputs: Path | None
     created_cost: Path | None
     job_cost: Path | None
+    progress_doc: DocRef | None = None
 
 
 def _walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
@@ -80,63 +79,45 @@ def read_all(doc: Any, path: Path | None) -> list[Any]:
     return found
 
 
-def _number(v: Any) -> float | None:
-    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+def _response(spec: ProviderSpec, action: Action) -> Shape:
+    shape = spec.endpoint(action).response
+    if shape is None:
+        raise ValueError(f"{spec.id} declares no response shape for its {action} operation")
+    return shape
 
 
-def _view(spec: ProviderSpec, phase: Phase, status: str) -> JobView:
-    body = strategies.cheapest(spec, strategies.base_bodies(spec))
-    full = strategies.defaulted(spec, body) or body
-    variant = strategies.variant_of(spec, body)
-    name = variant.name if variant is not None else "default"
-    plan = spec.hooks.plan(name, full, spec.setting_values())
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    return JobView(
-        id=_ID,
-        variant=name,
-        phase=phase,
-        status=status,
-        progress=_PROGRESS if phase is Phase.RUNNING else (1.0 if phase is Phase.SUCCEEDED else 0.0),
-        created_at=now,
-        started_at=now,
-        finished_at=now if phase in (Phase.SUCCEEDED, Phase.FAILED) else None,
-        request=full,
-        outputs=(_URL,) if phase is Phase.SUCCEEDED else (),
-        cost=_COST,
-        plan=plan,
-        error_code=None,
-        error_message=None,
-        settings=spec.setting_values(),
-    )
+def _at(shape: Shape, unit: Unit) -> Path | None:
+    paths = shape.with_unit(unit)
+    return paths[0] if paths else None
 
 
-def _is_cost(v: Any) -> bool:
-    n = _number(v)
-    return n is not None and abs(n - float(_COST)) < 0.01
+def _shape_at(shape: Shape, path: Path) -> Shape:
+    return next(s for p, s in shape.paths() if p == path)
 
 
 def discover(spec: ProviderSpec) -> Shapes:
-    words = spec.lifecycle.words
-    created = spec.hooks.render_created(_view(spec, Phase.QUEUED, words[Phase.QUEUED]))
-    running = spec.hooks.render_job(_view(spec, Phase.RUNNING, words[Phase.RUNNING]))
-    done = spec.hooks.render_job(_view(spec, Phase.SUCCEEDED, words[Phase.SUCCEEDED]))
-    progress = _find(running, lambda v: _number(v) is not None and abs(_number(v) - _PROGRESS) < 1e-9)  # type: ignore[operator]
-    scale = 1.0
-    if progress is None:
-        progress = _find(running, lambda v: _number(v) in (37.5, 37.0, 38.0))
-        scale = 100.0
+    """The declared places of a provider's job fields (its create and status answers)."""
+    created, job = _response(spec, Action.CREATE), _response(spec, Action.STATUS)
+    progress, scale, whole, doc = None, 1.0, False, None
+    for unit, top in _PROGRESS_SCALES.items():
+        found = _at(job, unit)
+        if found is not None:
+            progress, scale = found, top
+            declared = _shape_at(job, found)
+            whole, doc = declared.type == "integer", declared.doc
+            break
     return Shapes(
-        created_id=_find(created, lambda v: v == _ID),
-        created_status=_find(
-            created,
-            lambda v: isinstance(v, str) and (v == words[Phase.QUEUED] or v in spec.lifecycle.terminal_words),
-        ),
-        job_status=_find(running, lambda v: v == words[Phase.RUNNING]),
+        created_id=_at(created, Unit.JOB_ID),
+        created_status=_at(created, Unit.STATUS),
+        job_id=_at(job, Unit.JOB_ID),
+        job_status=_at(job, Unit.STATUS),
         progress=progress,
         progress_scale=scale,
-        outputs=_find(done, lambda v: v == _URL),
-        created_cost=_find(created, _is_cost),
-        job_cost=_find(done, _is_cost),
+        progress_whole=whole,
+        outputs=_at(job, Unit.URL),
+        created_cost=_at(created, Unit.MONEY),
+        job_cost=_at(job, Unit.MONEY),
+        progress_doc=doc,
     )
 
 

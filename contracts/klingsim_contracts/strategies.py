@@ -15,6 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from klingsim.core.evaluate import evaluate
 from klingsim.spec import (
     Action,
     Endpoint,
@@ -25,7 +26,6 @@ from klingsim.spec import (
     ProviderSpec,
     RequiredWhen,
     Variant,
-    Violation,
 )
 
 _FORMAT_VALUES = {
@@ -160,28 +160,16 @@ def valid_body(
             body[param.name] = valid_value(param)
     body.update(fixed or {})
     body = _satisfy_rules(variant, body)
-    # The plan hook checks what can't be declared (EvoLink's prompt, required unless multi-shot); a field it
-    # names as missing is added, so the body is valid by the provider's own rules.
+    # A declared constraint may require a field no Param marks required (EvoLink's prompt, required unless
+    # multi-shot): the field evaluate() names as missing is added, so the body is valid by all the rules.
     for _ in range(3):
-        missing = _plan_violation(spec, variant, body)
+        violation = evaluate(spec, body).violation
+        missing = violation.param if violation is not None else None
         needed = variant.param(missing) if missing else None
-        if needed is None or missing in body:
+        if needed is None or needed.name in body:
             break
         body[needed.name] = valid_value(needed)
     return body
-
-
-def _plan_violation(spec: ProviderSpec, variant: Variant, body: dict[str, Any]) -> str | None:
-    try:
-        full = defaulted(spec, body)
-        if full is None:
-            return None
-        spec.hooks.plan(variant.name, full, spec.setting_values())
-    except Violation as violation:
-        return violation.param or next((p.name for p in variant.params if p.name in str(violation)), None)
-    except Exception:
-        return None
-    return None
 
 
 def _rule_fields(variant: Variant) -> list[Param]:
@@ -202,30 +190,13 @@ def base_bodies(spec: ProviderSpec) -> list[dict[str, Any]]:
 
 
 def defaulted(spec: ProviderSpec, body: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The body as the provider reads it: normalised, defaults applied (None if no variant matches)."""
-    out = dict(body)
-    if spec.hooks.normalize is not None:
-        out = spec.hooks.normalize(out)
-    variant = variant_of(spec, out)
-    if variant is None:
-        return None
-    for param in variant.params:
-        if param.name not in out and param.has_default:
-            out[param.name] = param.default
-    return out
+    """The body as the provider reads it (normalised, defaults applied), None when the provider refuses it."""
+    return evaluate(spec, dict(body)).request
 
 
 def price_of(spec: ProviderSpec, body: Mapping[str, Any]) -> Decimal | None:
-    """What the provider's price table charges for a valid body (None when the plan can't be computed)."""
-    variant = variant_of(spec, body)
-    try:
-        full = defaulted(spec, body)
-        if full is None or variant is None:
-            return None
-        plan = spec.hooks.plan(variant.name, full, spec.setting_values())
-        return spec.prices.price(plan.price_key, plan.billed_seconds)
-    except Exception:
-        return None
+    """What the provider's price table charges for a body (None when the provider refuses it)."""
+    return evaluate(spec, dict(body)).price
 
 
 def cheapest(spec: ProviderSpec, bodies: list[dict[str, Any]]) -> dict[str, Any]:
@@ -235,12 +206,19 @@ def cheapest(spec: ProviderSpec, bodies: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def keeps(spec: ProviderSpec, body: Mapping[str, Any], path: tuple[str, ...]) -> bool:
-    """Whether the provider's normalisation keeps the field at `path` (kling3api drops edit durations)."""
-    try:
-        full = defaulted(spec, body)
-    except Violation:
-        return True  # normalisation itself refuses the value: still a refusal
-    return full is not None and _get(full, path) == _get(body, path)
+    """Whether the provider reads the field at `path` as sent (kling3api drops edit durations): true when it
+    refuses the body (still a refusal), or accepts it with the sent value in place."""
+    request = evaluate(spec, dict(body)).request
+    return request is None or _kept(_get(body, path), _get(request, path))
+
+
+def _kept(sent: Any, read: Any) -> bool:
+    """`sent` survives in `read`; objects may gain defaults of their own fields."""
+    if isinstance(sent, Mapping):
+        return isinstance(read, Mapping) and all(k in read and _kept(v, read[k]) for k, v in sent.items())
+    if isinstance(sent, list):
+        return isinstance(read, list) and len(sent) == len(read) and all(map(_kept, sent, read))
+    return bool(sent == read)
 
 
 def _get(body: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -419,8 +397,8 @@ def boundary_cases(spec: ProviderSpec) -> Iterator[tuple[str, Variant, tuple[str
                 for value, valid in values:
                     if valid:
                         body = with_value(_satisfy_rules(variant, with_value(base, path, value)), path, value)
-                        if _plan_violation(spec, variant, body) is not None:
-                            continue  # the provider's own hooks refuse it for another reason
+                        if not evaluate(spec, body).ok:
+                            continue  # the provider refuses it for another of its rules
                     else:
                         body = with_value(base, path, value)
                         if not keeps(spec, body, path):

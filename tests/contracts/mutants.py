@@ -251,6 +251,73 @@ def _no_forbidden_4k() -> ProviderSpec:
     return _rules(by_id("empiriolabs"), lambda r: not isinstance(r, ForbiddenWhen))
 
 
+def _progress_scaled(provider: str, poll: str, factor: float) -> Rewrite:
+    """A gateway that reports progress on another scale than the provider documents (x `factor`)."""
+
+    def rewrite(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+        progress = body.get("progress") if isinstance(body, dict) else None
+        if method == "GET" and path.startswith(f"/{provider}{poll}") and isinstance(progress, int | float):
+            body = {**body, "progress": progress * factor}
+        return status, headers, body
+
+    return rewrite
+
+
+def _created_as_text(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+    """A gateway that reports EvoLink's `created` (Unix seconds) as an ISO-8601 string."""
+    poll = method == "GET" and path.startswith("/evolink/v1/tasks/")
+    if poll and isinstance(body, dict) and isinstance(body.get("created"), int):
+        body = {**body, "created": "2026-01-01T00:00:00Z"}
+    return status, headers, body
+
+
+def _without_constraint(constraint: str) -> Callable[[ProviderSpec], ProviderSpec]:
+    """A spec that no longer enforces one declared constraint (on every create and variant)."""
+
+    def change(spec: ProviderSpec) -> ProviderSpec:
+        endpoints = []
+        for ep in spec.endpoints:
+            if ep.body is None:
+                endpoints.append(ep)
+                continue
+            variants = tuple(
+                replace(v, constraints=tuple(c for c in v.constraints if c.id != constraint))
+                for v in ep.body.variants
+            )
+            checks = tuple(c for c in ep.body.checks if c.id != constraint)
+            endpoints.append(replace(ep, body=replace(ep.body, variants=variants, checks=checks)))
+        return replace(spec, endpoints=tuple(endpoints))
+
+    return change
+
+
+def _before_normalize(spec: ProviderSpec, change: Callable[[dict[str, Any]], dict[str, Any]]) -> ProviderSpec:
+    original = spec.hooks.normalize
+    assert original is not None
+
+    def normalize(body: dict[str, Any]) -> dict[str, Any]:
+        return original(change(body))
+
+    return replace(spec, hooks=replace(spec.hooks, normalize=normalize))
+
+
+def _json_strings_kept(spec: ProviderSpec) -> ProviderSpec:
+    """A gateway that passes a JSON-string storyboard on as a string (the provider reads it as the list)."""
+    original = spec.hooks.normalize
+    assert original is not None
+
+    def normalize(body: dict[str, Any]) -> dict[str, Any]:
+        shots = body.get("multi_prompt")
+        out = original({k: v for k, v in body.items() if k != "multi_prompt"})
+        return {**out, "multi_prompt": shots} if isinstance(shots, str) else original(body)
+
+    return replace(spec, hooks=replace(spec.hooks, normalize=normalize))
+
+
+def _params_ignored(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "params"}
+
+
 def _k3_spec(change: Callable[[ProviderSpec], ProviderSpec]) -> Callable[[], Asgi]:
     return lambda: served(change(_k3()))
 
@@ -413,5 +480,112 @@ MUTANTS: tuple[Mutant, ...] = (
         "prospolabs",
         "PROSPOLABS-URL-EXPIRY",
         _spec("prospolabs", lambda s: replace(s, urls=replace(s.urls, expired_body={"code": "gone"}))),
+    ),
+    Mutant(
+        "EvoLink progress as a 0-1 fraction",
+        "evolink",
+        "EVOLINK-PROGRESS-SCALE",
+        lambda: wrap("evolink", _progress_scaled("evolink", "/v1/tasks/", 0.01)),
+    ),
+    Mutant(
+        "EmpirioLabs progress as a percentage",
+        "empiriolabs",
+        "EMPIRIOLABS-PROGRESS-SCALE",
+        lambda: wrap("empiriolabs", _progress_scaled("empiriolabs", "/v1/jobs/", 100)),
+    ),
+    Mutant(
+        "EvoLink created time as text",
+        "evolink",
+        "EVOLINK-RESPONSE-SHAPE",
+        lambda: wrap("evolink", _created_as_text),
+    ),
+    Mutant(
+        "O3 and Kling 3.0 id prefixes swapped",
+        "kling3api",
+        f"{K}-ID-SHAPE",
+        _k3_spec(
+            lambda s: replace(s, ids=replace(s.ids, templates={"kling3": "n71{hex:12}", "o3": "n75{hex:12}"}))
+        ),
+    ),
+    Mutant(
+        "EvoLink ids with a 12-character tail",
+        "evolink",
+        "EVOLINK-ID-SHAPE",
+        _spec(
+            "evolink",
+            lambda s: replace(s, ids=replace(s.ids, templates={"default": "task-unified-{unix}-{alnum:12}"})),
+        ),
+    ),
+    Mutant(
+        "seven scenes accepted",
+        "empiriolabs",
+        "EMPIRIOLABS-KLING-O3-SCENES-AT-MOST",
+        _spec("empiriolabs", lambda s: s.with_settings({"max_scenes": 7})),
+    ),
+    Mutant(
+        "scenes of 16 s accepted",
+        "empiriolabs",
+        "EMPIRIOLABS-KLING-O3-SCENES-TOTAL",
+        _spec("empiriolabs", lambda s: s.with_settings({"max_total_seconds": 16})),
+    ),
+    Mutant(
+        "image_end without image accepted",
+        "empiriolabs",
+        "EMPIRIOLABS-KLING-O3-IMAGE-END-NEEDS-IMAGE",
+        _spec("empiriolabs", _without_constraint("empiriolabs.image-end-needs-image")),
+    ),
+    Mutant(
+        "eight reference images",
+        "empiriolabs",
+        "EMPIRIOLABS-KLING-O3-REFERENCE-IMAGES-COUNT",
+        _spec("empiriolabs", lambda s: s.with_settings({"max_reference_images": 8})),
+    ),
+    Mutant(
+        "shots need not add up to duration",
+        "evolink",
+        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-SHOTS-SUM",
+        _spec("evolink", _without_constraint("evolink.shots-sum")),
+    ),
+    Mutant(
+        "multi-shot without shot_type accepted",
+        "evolink",
+        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-SHOT-TYPE-WITH-MULTI-SHOT",
+        _spec("evolink", _without_constraint("evolink.shot-type-with-multi-shot")),
+    ),
+    Mutant(
+        "images + elements over 4 beside a video",
+        "evolink",
+        "EVOLINK-KLING-O3-REFERENCE-TO-VIDEO-IMAGES-ELEMENTS",
+        _spec("evolink", _without_constraint("evolink.images-elements")),
+    ),
+    Mutant(
+        "image_end without image_start accepted",
+        "evolink",
+        "EVOLINK-KLING-O3-IMAGE-TO-VIDEO-IMAGE-END-NEEDS-START",
+        _spec("evolink", _without_constraint("evolink.image-end-needs-start")),
+    ),
+    Mutant(
+        "unknown <<<element_N>>> accepted",
+        "evolink",
+        "EVOLINK-KLING-O3-TEXT-TO-VIDEO-PROMPT-REFERENCES",
+        _spec("evolink", lambda s: s.with_settings({"reject_unknown_references": False})),
+    ),
+    Mutant(
+        "storyboards of any length",
+        "prospolabs",
+        "PROSPOLABS-SHOTS-TOTAL",
+        _spec("prospolabs", _without_constraint("prospolabs.shots-total")),
+    ),
+    Mutant(
+        "JSON-string storyboard refused",
+        "prospolabs",
+        "PROSPOLABS-MULTI-PROMPT-JSON",
+        _spec("prospolabs", _json_strings_kept),
+    ),
+    Mutant(
+        "params object ignored",
+        "prospolabs",
+        "PROSPOLABS-PARAMS-OBJECT",
+        _spec("prospolabs", lambda s: _before_normalize(s, _params_ignored)),
     ),
 )

@@ -20,18 +20,20 @@ def register(family: Family) -> Family:
 def _load() -> None:
     if FAMILIES:
         return
-    from klingsim_contracts.rules import access, errors, money, outputs, params
+    from klingsim_contracts.rules import access, answers, crossfield, errors, money, outputs, params
     from klingsim_contracts.schemathesis_layer import schema_rules
 
     for family in (
         params.field_rules,
         params.presence_rules,
+        crossfield.crossfield_rules,
         access.access_rules,
         errors.error_rules,
         errors.passive_rules,
         money.money_rules,
         outputs.output_rules,
         outputs.lifecycle_rules,
+        answers.answer_rules,
         schema_rules,
     ):
         register(family)

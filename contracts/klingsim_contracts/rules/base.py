@@ -39,6 +39,9 @@ class Rule:
     check: Callable[[Session], None] | None = None
     needs: frozenset[Need] = frozenset()
     order: int = 0  # higher runs later (rate-limit bursts run last)
+    # What of the spec the rule judges: constraint ids (`evolink.shots-sum`), field rules
+    # (`duration:maximum`), error codes; the catalogue coverage test maps each of them to a rule.
+    covers: frozenset[str] = frozenset()
 
     @property
     def kind(self) -> str:

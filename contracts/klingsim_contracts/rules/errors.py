@@ -156,6 +156,7 @@ def error_rules(spec: ProviderSpec) -> Iterator[Rule]:
             Layer.SANDWICH if needs else Layer.PROPERTY,
             partial(_check_error, spec, error, rule_id),
             needs,
+            covers=frozenset({f"error:{error.code}"}),
         )
 
 
@@ -197,4 +198,5 @@ def passive_rules(spec: ProviderSpec) -> Iterator[Rule]:
         f"status words are exactly {sorted(set(spec.lifecycle.words.values()))} (case-sensitive)",
         spec.lifecycle.doc,
         Layer.PASSIVE,
+        covers=frozenset(f"status:{word}" for word in spec.lifecycle.words.values()),
     )

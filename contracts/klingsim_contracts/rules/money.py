@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from klingsim.core.evaluate import evaluate
 from klingsim.spec import Phase, ProviderSpec, Settlement
 from klingsim_contracts import flows, shapes
 from klingsim_contracts import strategies as gen
@@ -33,17 +34,14 @@ def row_bodies(spec: ProviderSpec) -> list[dict[str, Any]]:
     return [found[i] for i in sorted(found)]
 
 
+def reached_rows(spec: ProviderSpec) -> list[int]:
+    """The indexes of the price-table rows the PRICE rule sends a request for."""
+    return [row for row in map(partial(_row, spec), row_bodies(spec)) if row is not None]
+
+
 def _row(spec: ProviderSpec, body: dict[str, Any]) -> int | None:
-    full = gen.defaulted(spec, body)
-    variant = gen.variant_of(spec, body)
-    if full is None or variant is None:
-        return None
-    try:
-        plan = spec.hooks.plan(variant.name, full, spec.setting_values())
-        rate = spec.prices.rate_for(plan.price_key)
-    except Exception:
-        return None
-    return spec.prices.rates.index(rate)
+    plan = evaluate(spec, body).plan
+    return None if plan is None else spec.prices.rates.index(spec.prices.rate_for(plan.price_key))
 
 
 def refunds_failures(spec: ProviderSpec) -> bool:
@@ -55,7 +53,12 @@ def _close(a: Decimal, b: Decimal, places: int) -> bool:
     return abs(a - b) <= Decimal(1).scaleb(-places) / 2 + Decimal("1e-9")
 
 
-def _check_price(spec: ProviderSpec, rule_id: str, session: Session, body: dict[str, Any]) -> None:
+def shows_prices(session: Session) -> bool:
+    """Whether a price can be judged: the create answer shows it, or the kit reads upstream balances."""
+    return session.has_accounts() or session.shapes.created_cost is not None
+
+
+def check_price(spec: ProviderSpec, rule_id: str, session: Session, body: dict[str, Any]) -> None:
     expected = gen.price_of(spec, body)
     if expected is None:
         return
@@ -93,10 +96,10 @@ def _check_prices(spec: ProviderSpec, rule_id: str, session: Session) -> None:
         raise NotExercised("no price row is reachable from documented fields")
     for body in bodies:
         session.trail.clear()
-        _check_price(spec, rule_id, session, body)
-    if session.has_accounts() or session.shapes.created_cost is not None:
+        check_price(spec, rule_id, session, body)
+    if shows_prices(session):
         run_examples(
-            session, rule_id, gen.valid_requests(spec), partial(_check_price, spec, rule_id, session), 2
+            session, rule_id, gen.valid_requests(spec), partial(check_price, spec, rule_id, session), 2
         )
 
 
@@ -106,7 +109,7 @@ def _check_minimum(spec: ProviderSpec, rule_id: str, session: Session) -> None:
         base = gen.base_for(spec, variant, ("duration",)) if param is not None else None
         if param is None or param.minimum is None or base is None:
             continue
-        _check_price(spec, rule_id, session, gen.with_value(base, ("duration",), param.minimum))
+        check_price(spec, rule_id, session, gen.with_value(base, ("duration",), param.minimum))
         return
     raise NotExercised("no variant has a duration field to bill at its minimum")
 
@@ -147,6 +150,7 @@ def money_rules(spec: ProviderSpec) -> Iterator[Rule]:
         prices.rates[0].doc if prices.rates else prices.doc,
         Layer.PROPERTY,
         partial(_check_prices, spec, f"{pid}-PRICE"),
+        covers=frozenset(f"price:{row}" for row in reached_rows(spec)),
     )
     if prices.minimum_seconds:
         yield Rule(

@@ -8,12 +8,22 @@ from functools import partial
 
 from hypothesis import strategies as st
 
+from klingsim.core.validation import rule_id as constraint_id
 from klingsim.spec import ForbiddenWhen, Param, ProviderSpec, RequiredWhen, Variant
 from klingsim_contracts import strategies as gen
 from klingsim_contracts.properties import run_cases, run_examples
 from klingsim_contracts.rules.base import Layer, Rule
 from klingsim_contracts.session import Session
 from klingsim_contracts.strategies import Case
+
+# The engine's field-rule names (`duration:maximum`) each kit kind judges.
+_COVERS = {
+    "RANGE": ("minimum", "maximum"),
+    "LENGTH": ("min_length", "max_length"),
+    "ITEMS": ("max_items",),
+    "ENUM": ("enum",),
+    "TYPE": ("type", "whole"),
+}
 
 _TITLES = {
     "RANGE": "{name} outside {low}..{high} is refused with {error}; the ends are accepted",
@@ -85,6 +95,7 @@ def field_rules(spec: ProviderSpec) -> Iterator[Rule]:
             doc,
             Layer.PROPERTY,
             partial(_check_field, spec, variant, path, kind, cases, rule_id),
+            covers=frozenset(f"{'.'.join(path)}:{name}" for name in _COVERS[kind]),
         )
 
 
@@ -132,6 +143,7 @@ def presence_rules(spec: ProviderSpec) -> Iterator[Rule]:
                 param.doc,
                 Layer.PROPERTY,
                 partial(_check_required, spec, variant, param, rule_id),
+                covers=frozenset({f"{param.name}:required"}),
             )
         for rule in variant.rules:
             fields = rule.any_of if isinstance(rule, RequiredWhen) else rule.fields
@@ -149,4 +161,5 @@ def presence_rules(spec: ProviderSpec) -> Iterator[Rule]:
                 rule.doc,
                 Layer.PROPERTY,
                 partial(_check_cross, spec, variant, rule, rule_id),
+                covers=frozenset({constraint_id(rule)}),
             )
