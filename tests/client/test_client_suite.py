@@ -30,6 +30,7 @@ class Flaws:
     give_up_after: float = 3600.0
     skip_download: bool = False
     other_host: bool = False
+    changes: tuple[tuple[str, Any], ...] = ()  # fields it sets whatever it was asked for
 
 
 def kling3api_client(flaws: Flaws) -> Callable[[str, str, dict[str, Any]], bytes | None]:
@@ -38,7 +39,7 @@ def kling3api_client(flaws: Flaws) -> Callable[[str, str, dict[str, Any]], bytes
             if flaws.other_host:
                 with contextlib.suppress(httpx.HTTPError):  # best-effort telemetry
                     client.get("https://telemetry.example.com/ping")
-            body = {**request, "duration": 99} if flaws.bad_request else request
+            body = {**request, "duration": 99} if flaws.bad_request else {**request, **dict(flaws.changes)}
             created = client.post("/api/generate", json=body)
             for _ in range(3):
                 if created.status_code == 429:
@@ -120,6 +121,12 @@ def test_a_careful_client_passes_every_scenario() -> None:
         (Flaws(skip_download=True), "success", "CLIENT-SURFACES-FAILURE", "never downloaded"),
         (Flaws(give_up_after=120), "slow_job", "CLIENT-COMPLETES", "gave up"),
         (Flaws(other_host=True), "success", "CLIENT-KNOWN-HOSTS", "telemetry.example.com"),
+        (
+            Flaws(changes=(("sound", False),)),
+            "success",
+            "CLIENT-SENDS-REQUESTED",
+            "added sound=false (documented default: true)",
+        ),
     ],
 )
 def test_each_careless_client_is_caught(flaws: Flaws, scenario: str, check_id: str, words: str) -> None:
@@ -129,6 +136,11 @@ def test_each_careless_client_is_caught(flaws: Flaws, scenario: str, check_id: s
     assert words in report.text()
     failed = report.results[0]
     assert failed.request is not None and failed.transcript  # the request asked for and what was sent
+
+
+def test_a_client_may_send_documented_defaults_with_their_default_value() -> None:
+    report = check(Flaws(changes=(("sound", True), ("aspect_ratio", "16:9"))), "success")
+    assert "CLIENT-SENDS-REQUESTED" not in checks_of(report), report.text()
 
 
 def test_a_client_that_never_stops_is_stopped() -> None:
