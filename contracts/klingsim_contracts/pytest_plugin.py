@@ -39,6 +39,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="base URL of the klingsim server the gateway uses upstream (faults and time are driven there)",
     )
     group.addoption(
+        "--klingsim-budget",
+        metavar="AMOUNT",
+        help="gateway kit without upstream control: spend at most AMOUNT (in the provider's unit)",
+    )
+    group.addoption(
+        "--klingsim-yes-spend",
+        action="store_true",
+        help="gateway kit without upstream control: run every rule, whatever it costs",
+    )
+    group.addoption(
         "--klingsim-server-clock",
         choices=CLOCKS,
         default="virtual",
@@ -79,6 +89,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.getoption("--klingsim-provider", None),
         config.getoption("--klingsim-api-key", None),
         config.getoption("--klingsim-upstream-control", None),
+        budget=config.getoption("--klingsim-budget", None),
+        yes_spend=bool(config.getoption("--klingsim-yes-spend", False)),
     )
     config.pluginmanager.register(plugin, "klingsim-gateway")
 
