@@ -20,7 +20,7 @@ from klingsim_contracts.rules import Drained, Layer, Need, NotExercised, Rule, R
 from klingsim_contracts.sandwich import UpstreamControl, upstream_lock
 from klingsim_contracts.session import KEY_PLACEHOLDER, Session
 from klingsim_contracts.stateful import Coverage, run_machine
-from klingsim_contracts.targets import Target, as_target
+from klingsim_contracts.targets import HttpTarget, Target, as_target
 
 DEFAULT_MAX_EXAMPLES = 25
 _ORDER = {Layer.PROPERTY: 0, Layer.SCHEMA: 1, Layer.SANDWICH: 2, Layer.STATEFUL: 3, Layer.PASSIVE: 4}
@@ -134,6 +134,7 @@ def _run_rules(
             result = Result(rule, Verdict.NOT_EXERCISED, partly + why, seconds=result.seconds)
         _record(report, rule, result, progress)
     stateful = [r for r in chosen if r.layer is Layer.STATEFUL]
+    session.paying, session.unpaid = True, ""
     if stateful:
         if session.drained:
             results = [Result(r, Verdict.NOT_EXERCISED, _DRAINED) for r in stateful]
@@ -173,8 +174,9 @@ def _reach(session: Session) -> str:
         session.top_up()
     except httpx.TransportError as error:
         return f"could not reach the upstream control plane {session.control.url}: {error}"
-    with upstream_lock(session.control.url, exclusive=True):
-        session.control.settle_leftovers()
+    if isinstance(session.control.target, HttpTarget):
+        with upstream_lock(session.control.url, exclusive=True):
+            session.control.settle_leftovers()
     return ""
 
 
@@ -243,8 +245,8 @@ def estimate(session: Session, rules: list[Rule]) -> dict[str, Decimal]:
 def _upstream_turn(session: Session, rule: Rule) -> Iterator[None]:
     """Runs sharing one upstream take turns: faults, clock moves and bursts are upstream-wide, so a rule
     using them runs alone; the others run side by side."""
-    if session.control is None:
-        yield
+    if session.control is None or not isinstance(session.control.target, HttpTarget):
+        yield  # an in-process upstream belongs to this run alone
         return
     exclusive = bool(rule.needs) or rule.layer in (Layer.SANDWICH, Layer.STATEFUL) or rule.order > 0
     with upstream_lock(session.control.url, exclusive):

@@ -106,10 +106,16 @@ def _check_client(args: argparse.Namespace) -> int:
     if not command:
         print("klingsim check client: give the client command after --", file=sys.stderr)
         return 2
+    from klingsim_contracts.client.scenarios import by_name
+
     try:
         by_id(args.provider)
+        by_name(args.scenario)
     except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
+        print(f"klingsim check client: {exc.args[0]}", file=sys.stderr)
+        return 2
+    if (args.timeout is not None and args.timeout <= 0) or args.timeout_factor <= 0:
+        print("klingsim check client: --timeout and --timeout-factor must be above 0", file=sys.stderr)
         return 2
 
     @contextmanager
@@ -133,6 +139,8 @@ def _check_client(args: argparse.Namespace) -> int:
     print(report.text())
     if args.junit:
         Path(args.junit).write_text(report.junit(), encoding="utf-8")
+    if not any(not r.not_exercised for r in report.results):
+        return 2  # nothing was exercised: the run could not judge the client
     return 0 if report.ok else 1
 
 
