@@ -52,7 +52,8 @@ def test_the_cli_prints_the_estimate_before_spending_and_exits_0(
     stack: tuple[str, str, Simulator], capsys: pytest.CaptureFixture[str]
 ) -> None:
     gateway, _, _ = stack
-    code = main(["check", "gateway", "--provider", "kling3api", "--target", f"{gateway}/kling3api"])
+    target = f"{gateway}/kling3api"
+    code = main(["check", "gateway", "--provider", "kling3api", "--target", target, "--max-examples", "5"])
     out, err = capsys.readouterr()
     assert code == 0, out
     estimate = err.index("estimated cost of the full run:")
