@@ -235,8 +235,8 @@ def test_gateway_options_register_the_gateway_plugin(pytester: pytest.Pytester) 
         import sys, types
 
         class GatewayPlugin:
-            def __init__(self, target, provider, api_key, upstream_control):
-                self.args = (target, provider, api_key, upstream_control)
+            def __init__(self, target, provider, api_key, upstream_control, budget=None, yes_spend=False):
+                self.args = (target, provider, api_key, upstream_control, budget, yes_spend)
 
         fake = types.ModuleType("klingsim_contracts.pytest_gateway")
         fake.GatewayPlugin = GatewayPlugin
@@ -248,12 +248,14 @@ def test_gateway_options_register_the_gateway_plugin(pytester: pytest.Pytester) 
         """
         def test_registered(pytestconfig):
             plugin = pytestconfig.pluginmanager.get_plugin("klingsim-gateway")
-            assert plugin.args == ("http://gw.test", "evolink", "sk-1", "http://127.0.0.1:9")
+            assert plugin.args == ("http://gw.test", "evolink", "sk-1", "http://127.0.0.1:9", "12.5", True)
         """,
         "--klingsim-target=http://gw.test",
         "--klingsim-provider=evolink",
         "--klingsim-api-key=sk-1",
         "--klingsim-upstream-control=http://127.0.0.1:9",
+        "--klingsim-budget=12.5",
+        "--klingsim-yes-spend",
     )
     result.assert_outcomes(passed=1)
 

@@ -259,21 +259,25 @@ def _doing(entries: list[dict[str, Any]], start: float, hung: subprocess.Timeout
 
 
 @contextmanager
-def _clock_driver(sim: Simulator, speed: float) -> Iterator[None]:
-    """Advance the simulator's virtual clock `speed` times as fast as the wall clock, in a thread."""
+def _clock_driver(sim: Simulator, speed: float) -> Iterator[threading.Event]:
+    """Advance the simulator's virtual clock `speed` times as fast as the wall clock, in a thread, while the
+    yielded event is set (cleared: time stands still, e.g. while a finished run is judged)."""
     stop = threading.Event()
+    running = threading.Event()
+    running.set()
 
     def drive() -> None:
         last = time.monotonic()
         while not stop.wait(0.01):
             now = time.monotonic()
-            sim.advance((now - last) * speed)
+            if running.is_set():
+                sim.advance((now - last) * speed)
             last = now
 
     thread = threading.Thread(target=drive, name="klingsim-clock", daemon=True)
     thread.start()
     try:
-        yield
+        yield running
     finally:
         stop.set()
         thread.join(timeout=5)
@@ -304,7 +308,7 @@ def check_command(
     recorder = RecordingApp(make_app(sim), sim, client_time=time.monotonic)
     report = ClientReport(provider, " ".join(argv))
     request = minimal_request(spec)
-    with serve(recorder) as base_url, _clock_driver(sim, speed):
+    with serve(recorder) as base_url, _clock_driver(sim, speed) as clock_runs:
         for scenario in by_name(list(scenarios) if scenarios else None):
             if not applies(scenario, spec):
                 report.results.append(
@@ -327,6 +331,7 @@ def check_command(
                 "KLINGSIM_REQUEST": json.dumps(request),
             }
             start = time.monotonic()
+            clock_runs.set()
             limit = timeout or scenario_timeout(spec, scenario, speed, retry_after, timeout_factor)
             findings: list[Finding] = []
             try:
@@ -339,6 +344,7 @@ def check_command(
                 doing = _doing(list(recorder.entries), start, hung)
                 outcome = Outcome(False, f"did not finish within {limit:.0f} s; stopped")
                 findings.append(Finding("CLIENT-TERMINATES", f"did not finish within {limit:.0f} s; {doing}"))
+            clock_runs.clear()  # judge the state the program left, not what the clock did since
             entries = list(recorder.entries)
             evidence = Evidence(spec, sim, scenario, key, entries, outcome, min_poll_interval, request, start)
             findings = judge(evidence) + findings
