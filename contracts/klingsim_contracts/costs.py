@@ -52,7 +52,9 @@ class Shadow:
         """What the provider would charge for this request (0 when it would refuse it)."""
         before = self.spent()
         self.answer(method, path, query, headers, body)
-        return self.spent() - before
+        price = self.spent() - before
+        self.forget()  # no job stays open: a per-account job limit must not refuse the next one
+        return price
 
     def forget(self) -> None:
         """Drop the shadow's jobs between rules: it only prices, no history is worth keeping."""
