@@ -37,6 +37,12 @@ def main() -> None:
         _row(provider, "in-process", report, time.perf_counter() - started)
         target.close()
         control.close()
+        # A plain run (no upstream control): the cost estimate's dry run, then the rules that spend nothing.
+        target = AsgiTarget(_app(), f"http://testserver/{provider}")
+        started = time.perf_counter()
+        report = run_gateway_suite(provider, target, max_examples=args.max_examples)
+        _row(provider, "plain", report, time.perf_counter() - started)
+        target.close()
         with ThreadedServer(_app()) as server:
             started = time.perf_counter()
             report = run_gateway_suite(

@@ -2,8 +2,9 @@
 
 `pytest_plugin.py` registers `GatewayPlugin(...)` when `--klingsim-target` is given. The suite runs once,
 when the first item runs; each item then reports its rule: a failure with the report's evidence, a skip
-for a rule that was not exercised (never a pass), and the `run` item fails on a drained account or a run
-that exercised nothing.
+for a rule that was not exercised (never a pass), and the `run` item fails when the run could not judge
+(an unreachable target, nothing exercised). Under pytest-xdist each worker runs the suite with its own
+fresh key; runs sharing one upstream take turns for faults and clock moves.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class GatewayPlugin:
         upstream_control: str | None = None,
         max_examples: int | None = None,
         seed: int = 0,
+        budget: str | None = None,
+        yes_spend: bool = False,
     ) -> None:
         self.target = target
         self.provider = provider
@@ -69,6 +72,8 @@ class GatewayPlugin:
         self.upstream_control = upstream_control
         self.max_examples = max_examples
         self.seed = seed
+        self.budget = budget
+        self.yes_spend = yes_spend
         self._report: Report | None = None
 
     def report(self) -> Report:
@@ -82,6 +87,8 @@ class GatewayPlugin:
                 upstream_control=self.upstream_control,
                 max_examples=self.max_examples or DEFAULT_MAX_EXAMPLES,
                 seed=self.seed,
+                budget=self.budget,
+                yes_spend=self.yes_spend,
             )
         return self._report
 

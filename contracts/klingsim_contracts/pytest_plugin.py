@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from klingsim.server.run import ThreadedServer
     from klingsim_contracts.client import ClientReport
     from klingsim_contracts.handle import KlingsimHandle
 
 MARKER_OPTIONS = ("provider", "balance", "faults")
+CLOCKS = ("virtual", "real")
+HANDLE = pytest.StashKey["KlingsimHandle"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +37,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--klingsim-upstream-control",
         help="base URL of the klingsim server the gateway uses upstream (faults and time are driven there)",
+    )
+    group.addoption(
+        "--klingsim-budget",
+        metavar="AMOUNT",
+        help="gateway kit without upstream control: spend at most AMOUNT (in the provider's unit)",
+    )
+    group.addoption(
+        "--klingsim-yes-spend",
+        action="store_true",
+        help="gateway kit without upstream control: run every rule, whatever it costs",
+    )
+    group.addoption(
+        "--klingsim-server-clock",
+        choices=CLOCKS,
+        default="virtual",
+        help="clock of the klingsim_server fixture: virtual (moved by .advance(); default) or real",
+    )
+    group.addoption(
+        "--klingsim-server-speed",
+        type=float,
+        default=1.0,
+        help="with --klingsim-server-clock real: simulated seconds per real second (60: a minute a second)",
     )
 
 
@@ -66,6 +89,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.getoption("--klingsim-provider", None),
         config.getoption("--klingsim-api-key", None),
         config.getoption("--klingsim-upstream-control", None),
+        budget=config.getoption("--klingsim-budget", None),
+        yes_spend=bool(config.getoption("--klingsim-yes-spend", False)),
     )
     config.pluginmanager.register(plugin, "klingsim-gateway")
 
@@ -104,6 +129,19 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             core.RepresentationPrinter = current  # type: ignore[union-attr]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """A failed test whose client waited on real time while the clock was virtual gets told so."""
+    outcome = yield
+    report = outcome.get_result()
+    handle = item.stash.get(HANDLE, None)
+    if handle is None or report.when != "call" or not report.failed:
+        return
+    hint = handle.real_time_hint()
+    if hint:
+        report.sections.append(("klingsim: the client waited on real time", hint))
+
+
 # ----------------------------------------------------------------------------- fixtures
 def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     marker = request.node.get_closest_marker("klingsim")
@@ -129,7 +167,9 @@ def _apply_marker(handle: KlingsimHandle, options: dict[str, Any]) -> None:
 
     provider = options.get("provider")
     if provider is not None and provider not in handle.sim.runtimes:
-        pytest.fail(f"@pytest.mark.klingsim: unknown provider {provider!r}", pytrace=False)
+        valid = ", ".join(handle.sim.runtimes)
+        pytest.fail(f"@pytest.mark.klingsim: unknown provider {provider!r}; valid: {valid}", pytrace=False)
+    handle.default_provider = provider
     if options.get("balance") is not None:
         amount = Decimal(str(options["balance"]))
         targets = [provider] if provider else list(handle.sim.runtimes)
@@ -157,7 +197,8 @@ def klingsim(request: pytest.FixtureRequest) -> Iterator[KlingsimHandle]:
     router = TrafficRouter(KlingsimApp(sim), ALL)
     handle = KlingsimHandle(sim, router)
     _apply_marker(handle, options)
-    with router:
+    request.node.stash[HANDLE] = handle
+    with router, handle.watching_real_sleeps():
         yield handle
     problems = list(handle.problems())
     if problems:
@@ -165,17 +206,26 @@ def klingsim(request: pytest.FixtureRequest) -> Iterator[KlingsimHandle]:
 
 
 @pytest.fixture(scope="session")
-def klingsim_server() -> Iterator[ThreadedServer]:
-    """The simulator (every provider under /<id>, virtual clock) on a free loopback port; `.url`."""
-    from klingsim.core.clock import VirtualClock
+def klingsim_server(pytestconfig: pytest.Config) -> Iterator[KlingsimHandle]:
+    """The simulator (every provider under /<id>) on a free loopback port, for subprocesses and other
+    languages: the same handle as `klingsim` (`.advance()`, `.set_balance()`, `.fail_next()`, `.requests`,
+    `.reset()`) plus `.url`. Its clock is virtual (moved by `.advance()`) unless
+    `--klingsim-server-clock real [--klingsim-server-speed N]` makes it run by itself."""
+    from klingsim.core.clock import Clock, RealClock, VirtualClock
     from klingsim.core.simulator import Simulator
     from klingsim.providers import ALL
     from klingsim.server.app import KlingsimApp
     from klingsim.server.run import ThreadedServer
+    from klingsim_contracts.handle import KlingsimHandle
 
-    server = ThreadedServer(KlingsimApp(Simulator(ALL, VirtualClock(), seed=0)))
-    with server:
-        yield server
+    mode = pytestconfig.getoption("--klingsim-server-clock", "virtual") or "virtual"
+    speed = float(pytestconfig.getoption("--klingsim-server-speed", 1.0) or 1.0)
+    if speed <= 0:
+        raise pytest.UsageError(f"--klingsim-server-speed must be above 0, got {speed:g}")
+    clock: Clock = VirtualClock() if mode == "virtual" else RealClock(speed)
+    sim = Simulator(ALL, clock, seed=0)
+    with ThreadedServer(KlingsimApp(sim)) as server:
+        yield KlingsimHandle(sim, None, server.url)
 
 
 @pytest.fixture

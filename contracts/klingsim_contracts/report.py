@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -34,9 +37,13 @@ class Report:
     seed: int
     max_examples: int
     results: list[Result] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # run-level: drained account, nothing exercised
+    problems: list[str] = field(default_factory=list)  # the run could not judge: unreachable, nothing run
     api_key: str = ""
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # the estimate, what was spent, a drained account
+    command: list[str] = field(default_factory=list)  # the command line that repeats this run
+    estimate: Decimal | None = None
+    spent: Decimal = Decimal(0)
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.results if r.verdict is verdict)
@@ -48,6 +55,31 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.problems
+
+    @property
+    def exit_code(self) -> int:
+        """0: every exercised rule passed; 1: a rule failed; 2: the run could not judge."""
+        if self.failed:
+            return 1
+        return 2 if self.problems else 0
+
+    def rerun(self, rule_id: str | None = None) -> str:
+        argv = self.command or [
+            "klingsim",
+            "check",
+            "gateway",
+            "--provider",
+            self.provider,
+            "--target",
+            self.target,
+            "--seed",
+            str(self.seed),
+        ]
+        if rule_id is not None and "--rule" not in argv:
+            argv = [*argv, "--rule", rule_id]
+        return " ".join(a if a == KEY_PLACEHOLDER else shlex.quote(a) for a in argv).replace(
+            KEY_PLACEHOLDER, f'"{KEY_PLACEHOLDER}"'
+        )
 
     def failed_ids(self) -> set[str]:
         return {r.rule.id for r in self.failed}
@@ -68,7 +100,9 @@ class Report:
             f"{self.provider}: {self.count(Verdict.PASSED)} passed, {self.count(Verdict.FAILED)} failed, "
             f"{self.count(Verdict.NOT_EXERCISED)} not exercised in {self.seconds:.1f} s (seed {self.seed})"
         )
-        lines += [f"RUN FAILED: {p}" for p in self.problems]
+        lines += [f"note: {n}" for n in self.notes]
+        lines += [f"RUN COULD NOT JUDGE: {p}" for p in self.problems]
+        lines.append(f"rerun: {self.rerun()}")
         return "\n".join(lines)
 
     def failure_text(self, result: Result) -> str:
@@ -77,17 +111,16 @@ class Report:
         lines = [
             f"FAILED {result.rule.id} ({result.rule.kind}): {result.rule.title}",
             f"  source:   {result.rule.citation}",
-            f"  expected: {f.expected}",
-            f"  actual:   {f.actual}",
+            f"  expected: {_shown(f.expected)}",
+            f"  actual:   {_shown(f.actual)}",
         ]
-        if f.input is not None:
-            lines.append(f"  minimal input: {json.dumps(f.input, ensure_ascii=False, default=repr)[:600]}")
-        lines.append(
-            f"  rerun: klingsim check gateway --provider {self.provider} --target {self.target} "
-            f"--seed {self.seed}"
-        )
-        lines.append("  replay:")
-        lines += ["    " + line for line in replay(f.exchanges, self.api_key).splitlines()]
+        sent = _failing_request(f)
+        if sent:
+            lines.append(f"  failing request: {sent}")
+        lines.append(f"  rerun: {self.rerun()}")
+        lines.append(f"  rerun this rule: {self.rerun(result.rule.id)}")
+        lines.append("  replay (bash; setup steps on the upstream control plane included):")
+        lines += ["    " + line for line in replay(f.exchanges, self.api_key, f.expected).splitlines()]
         return "\n".join(lines)
 
     def text(self) -> str:
@@ -135,42 +168,78 @@ class Report:
         return ET.tostring(suite, encoding="unicode")
 
 
-def replay(exchanges: list[Exchange], key: str) -> str:
-    """A runnable command (one request) or a bash script chaining ids between steps (several)."""
+def replay(exchanges: list[Exchange], key: str, expected: str = "") -> str:
+    """A runnable bash script: every request in order (upstream setup included), job ids captured with a
+    small python helper and passed on in double-quoted strings; set -euo pipefail stops at a broken step."""
     if not exchanges:
         return "(no request recorded)"
-    if len(exchanges) == 1:
-        return exchanges[0].curl(key)
-    lines = ["#!/usr/bin/env bash", "set -euo pipefail", f': "${{{KEY_PLACEHOLDER[1:]}:?set the API key}}"']
+    lines = [
+        "#!/usr/bin/env bash",
+        "set -euo pipefail",
+        f': "${{{KEY_PLACEHOLDER[1:]}:?set the API key the gateway expects}}"',
+        "json_at() { python3 -c 'import json,sys; d=json.load(sys.stdin)\nfor k in sys.argv[1:]: "
+        'd=d[int(k)] if isinstance(d,list) else d[k]\nprint(d)\' "$@"; }',
+    ]
     ids: dict[str, str] = {}
     for i, ex in enumerate(exchanges, 1):
-        command = ex.curl(key)
-        for value, var in ids.items():
-            command = command.replace(value, f"${{{var}}}")
-        lines.append(f"# step {i}: {ex.step or ex.method} -> {ex.status}")
+        command = ex.curl(key, ids)
+        lines.append(f"# step {i}: {ex.step or ex.method} (answered {ex.status})")
         lines.append(f"R{i}=$({command})")
-        lines.append(f'echo "$R{i}"')
-        new_id = _created_id(ex)
-        if new_id and new_id not in ids:
+        lines.append(f"S{i}=${{R{i}##*$'\\n'}}; R{i}=${{R{i}%$'\\n'*}}")
+        lines.append(f'echo "$S{i} $R{i}"')
+        new_id = ex.created_id
+        path = _json_path(ex.response, new_id) if new_id else None
+        if new_id and new_id not in ids and path is not None:
             var = f"JOB{len(ids) + 1}"
             ids[new_id] = var
-            path = _json_path(ex.response, new_id)
-            lines.append(
-                f"{var}=$(echo \"$R{i}\" | python3 -c 'import json,sys; print(json.load(sys.stdin){path})')"
-            )
+            keys = " ".join(shlex.quote(str(k)) for k in path)
+            lines.append(f'{var}=$(printf %s "$R{i}" | json_at {keys})')
+    last = len(exchanges)
+    seen = exchanges[-1].status
+    lines.append(
+        f"# The kit saw status {seen} here when the rule failed; the rule expects: {expected or '-'}"
+    )
+    lines.append(f'if [ "$S{last}" = "{seen}" ]; then')
+    lines.append(
+        f"  echo {shlex.quote(f'reproduced: status {seen} again (expected: {expected})')} >&2; exit 1"
+    )
+    lines.append("fi")
+    lines.append(f'echo "not reproduced: status $S{last}" >&2')
     return "\n".join(lines)
 
 
-def _created_id(ex: Exchange) -> str | None:
-    return ex.created_id
-
-
-def _json_path(doc: Any, value: str, path: str = "") -> str:
+def _json_path(doc: Any, value: str, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
     if doc == value:
         return path
+    items: list[tuple[str | int, Any]] = []
     if isinstance(doc, dict):
-        for k, v in doc.items():
-            found = _json_path(v, value, f"{path}[{json.dumps(k)}]")
-            if found:
-                return found
-    return ""
+        items = list(doc.items())
+    elif isinstance(doc, list):
+        items = list(enumerate(doc))
+    for k, v in items:
+        found = _json_path(v, value, (*path, k))
+        if found is not None:
+            return found
+    return None
+
+
+def _shown(value: Any) -> str:
+    """Report text never says `None`: an absent value is named as such."""
+    if value is None:
+        return "(nothing)"
+    return re.sub(r"\bNone\b", "(absent)", str(value))
+
+
+def _failing_request(failure: RuleFailure) -> str:
+    """The request that showed the failure, as sent: method, path, query and body."""
+    sent = [ex for ex in failure.exchanges if ex.step != "upstream control"]
+    if not sent:
+        return ""
+    ex = sent[-1]
+    if ex.raw is not None:
+        body = ex.raw[:200].decode("utf-8", "replace") + ("…" if len(ex.raw) > 200 else "")
+    elif ex.body is not None:
+        body = json.dumps(ex.body, ensure_ascii=False, default=repr)[:600]
+    else:
+        body = "(no body)"
+    return f"{ex.method} {ex.url}  body: {body}"

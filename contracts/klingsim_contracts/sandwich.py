@@ -9,7 +9,11 @@ sets the upstream account of the key it uses.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import fcntl
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -77,5 +81,28 @@ class UpstreamControl:
         body = {"status": status, **({"error": error} if error else {})}
         self._call("POST", f"/jobs/{provider}/{quote(job_id, safe='')}/outcome", body)
 
+    def settle_leftovers(self) -> None:
+        """Let what earlier runs left behind (faults, unfinished jobs) end before this run starts."""
+        self.clear_faults()
+        if self.virtual_clock():
+            self._call("POST", "/clock/advance", {"seconds": SETTLE_SECONDS})
+
     def close(self) -> None:
         self.target.close()
+
+
+SETTLE_SECONDS = 24 * 3600.0  # longer than any documented render: every earlier job has ended after it
+
+
+@contextlib.contextmanager
+def upstream_lock(url: str, exclusive: bool) -> Iterator[None]:
+    """Take turns with other runs on this machine against the same upstream (pytest-xdist workers, parallel
+    CI steps): faults and clock moves are upstream-wide, so a rule using them holds the lock alone."""
+    name = hashlib.sha256(url.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"klingsim-upstream-{name}.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

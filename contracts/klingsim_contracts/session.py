@@ -13,6 +13,7 @@ import httpx
 
 from klingsim.spec import Action, ErrorRole, Phase, ProviderSpec
 from klingsim_contracts import shapes
+from klingsim_contracts.costs import Shadow, encoded
 from klingsim_contracts.rules.base import Drained, NotExercised, RuleFailure
 from klingsim_contracts.sandwich import Unavailable, UpstreamControl
 from klingsim_contracts.targets import Target
@@ -37,23 +38,40 @@ class Exchange:
     step: str = ""
     created_id: str | None = None  # the job id a create answered with (replay scripts chain it)
 
-    def curl(self, key: str | None) -> str:
-        parts = ["curl", "-s", "-X", self.method, shlex.quote(self.url)]
+    def curl(self, key: str | None, ids: Mapping[str, str] | None = None) -> str:
+        """This request as a bash `curl` command: the key as $KLINGSIM_API_KEY, known job ids as ${JOBn}."""
+        subs = dict(ids or {})
+        if key:
+            subs[key] = KEY_PLACEHOLDER[1:]
+        parts = ["curl", "-sS", "-w", "'\\n%{http_code}'", "-X", self.method, _word(self.url, subs)]
         for name, value in self.headers.items():
-            if key and key in value:
-                shown = value.replace(key, KEY_PLACEHOLDER)
-                parts += ["-H", f'"{name}: {shown}"']
-            else:
-                parts += ["-H", shlex.quote(f"{name}: {value}")]
+            parts += ["-H", _word(f"{name}: {value}", subs)]
         if self.raw is not None:
             data = self.raw if len(self.raw) <= 4096 else self.raw[:64] + b"..."
-            parts += ["--data-binary", shlex.quote(data.decode("utf-8", "replace"))]
+            parts += ["--data-binary", _word(data.decode("utf-8", "replace"), subs)]
         elif self.body is not None:
-            parts += ["-d", shlex.quote(json.dumps(self.body, ensure_ascii=False))]
+            parts += ["--data-binary", _word(json.dumps(self.body, ensure_ascii=False), subs)]
         return " ".join(parts)
 
     def summary(self) -> str:
         return f"{self.status} {self.text[:300]}"
+
+
+def _word(text: str, subs: Mapping[str, str]) -> str:
+    """One bash word: single-quoted when literal, double-quoted (escaped) when it names a variable."""
+    found = [value for value in subs if value and value in text]
+    if not found:
+        return shlex.quote(text)
+    escaped = text
+    for char in ("\\", '"', "$", "`"):
+        escaped = escaped.replace(char, "\\" + char)
+    for value in sorted(found, key=len, reverse=True):
+        escaped = escaped.replace(value, "${" + subs[value] + "}")
+    return f'"{escaped}"'
+
+
+class Unaffordable(NotExercised):
+    """A create the run may not pay for: the rule's free checks go on, the rule is not counted passed."""
 
 
 @dataclass
@@ -75,6 +93,13 @@ class Session:
     fault_window: bool = False
     expect_throttle: bool = False
     drained: bool = False
+    # Money: without accounts on a controlled upstream every accepted job may be real money. `shadow` prices
+    # each create before it is sent; `budget` caps the run's spending (None: no cap, i.e. --yes-spend).
+    shadow: Shadow | None = None
+    budget: Decimal | None = None
+    spent: Decimal = Decimal(0)
+    paying: bool = True  # False: this rule's creates that cost money are not sent (see `unpaid`)
+    unpaid: str = ""  # why a create of the current rule was not sent, if one was not
 
     def __post_init__(self) -> None:
         self.shapes = shapes.discover(self.spec)
@@ -109,6 +134,8 @@ class Session:
         sent = {**(self.auth_headers() if auth else {}), **(headers or {})}
         if body is not None or raw is not None:
             sent.setdefault("Content-Type", "application/json")
+        if method == self.create_endpoint.method and path == self.create_endpoint.path:
+            self._pay(path, params, sent, encoded(body, raw), step)
         kw: dict[str, Any] = {"headers": sent, "params": params}
         if raw is not None:
             kw["content"] = raw
@@ -128,6 +155,30 @@ class Session:
         exchange = self._record(method, url, sent, body, raw, response, step)
         self._observe(exchange, path)
         return exchange
+
+    def _pay(
+        self, path: str, params: Mapping[str, str] | None, headers: dict[str, str], body: bytes, step: str
+    ) -> None:
+        """Count what this create costs if the target accepts it; refuse to send it past the budget."""
+        if self.shadow is None or self.funded():
+            return
+        price = self.shadow.price(self.create_endpoint.method, path, params or {}, headers, body)
+        if price <= 0:
+            return
+        if not self.paying or (self.budget is not None and self.spent + price > self.budget):
+            unit = self.spec.prices.unit
+            left = max(Decimal(0), (self.budget or Decimal(0)) - self.spent)
+            reason = (
+                f"spends money: {step or 'a create'} costs {price} {unit} and the run's budget has {left} "
+                f"{unit} left for it (give --budget, --yes-spend, or --upstream-control)"
+            )
+            self.unpaid = self.unpaid or reason
+            raise Unaffordable(reason)
+        self.spent += price
+
+    def funded(self) -> bool:
+        """The kit funds its own keys on a controlled upstream: nothing it spends there is real money."""
+        return self.control is not None and self.has_accounts()
 
     def _throttled(self, response: httpx.Response) -> bool:
         """A rate-limit answer the kit did not provoke; on a virtual upstream clock, wait out its window."""
@@ -253,7 +304,10 @@ class Session:
                 self._pass_passive("RETRY-AFTER")
             else:
                 self._fail_passive(
-                    "RETRY-AFTER", f"a Retry-After header (seconds) on {error.code}", repr(value or None), ex
+                    "RETRY-AFTER",
+                    f"a Retry-After header (seconds) on {error.code}",
+                    repr(value) if value else "no Retry-After header",
+                    ex,
                 )
 
     def _observe_created(self, ex: Exchange) -> None:
@@ -318,7 +372,10 @@ class Session:
             ex = self.create(body)
         if self.insufficient(ex):
             self.drained = True
-            raise Drained(f"the account ran out of credits at {note or 'a valid request'}")
+            raise Drained(
+                f"the account ran out of credits at {note or 'a valid request'} (give a funded --api-key, "
+                "or --upstream-control so the kit funds its own keys)"
+            )
         if ex.status != self.create_endpoint.success_status or self.job_id(ex) is None:
             raise RuleFailure(
                 rule_id,

@@ -123,10 +123,16 @@ def _check_client(args: argparse.Namespace) -> int:
     if not command:
         print("klingsim check client: give the client command after --", file=sys.stderr)
         return 2
+    from klingsim_contracts.client.scenarios import by_name
+
     try:
         by_id(args.provider)
+        by_name(args.scenario)
     except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
+        print(f"klingsim check client: {exc.args[0]}", file=sys.stderr)
+        return 2
+    if (args.timeout is not None and args.timeout <= 0) or args.timeout_factor <= 0:
+        print("klingsim check client: --timeout and --timeout-factor must be above 0", file=sys.stderr)
         return 2
 
     @contextmanager
@@ -145,15 +151,22 @@ def _check_client(args: argparse.Namespace) -> int:
         retry_after=args.retry_after,
         min_poll_interval=args.min_poll_interval,
         timeout=args.timeout,
+        timeout_factor=args.timeout_factor,
     )
     print(report.text())
     if args.junit:
         Path(args.junit).write_text(report.junit(), encoding="utf-8")
+    if not any(not r.not_exercised for r in report.results):
+        return 2  # nothing was exercised: the run could not judge the client
     return 0 if report.ok else 1
 
 
 def _check_gateway(args: argparse.Namespace) -> int:
-    """Run the gateway contract suite against a server claiming to implement a provider's API."""
+    """Run the gateway contract suite against a server claiming to implement a provider's API.
+
+    Exit 0: every exercised rule passed; 1: a rule failed; 2: the run could not judge (a usage mistake, an
+    unreachable target, nothing exercised)."""
+    from decimal import Decimal, InvalidOperation
     from pathlib import Path
 
     from klingsim.providers import by_id
@@ -165,26 +178,48 @@ def _check_gateway(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
+    try:
+        budget = Decimal(args.budget) if args.budget is not None else None
+    except InvalidOperation:
+        budget = Decimal(-1)
+    if budget is not None and (not budget.is_finite() or budget < 0):
+        print(f"klingsim check gateway: --budget must be a number >= 0, got {args.budget!r}", file=sys.stderr)
+        return 2
+    if budget is not None and args.yes_spend:
+        print("klingsim check gateway: give --budget or --yes-spend, not both", file=sys.stderr)
+        return 2
     marks = {Verdict.PASSED: "ok  ", Verdict.FAILED: "FAIL", Verdict.NOT_EXERCISED: "--  "}
 
     def progress(result: Result) -> None:
         note = f" ({result.reason})" if result.reason else ""
         print(f"  {marks[result.verdict]} {result.rule.id}{note}", file=sys.stderr, flush=True)
 
-    print(f"klingsim check gateway: {args.provider} at {args.target}", file=sys.stderr, flush=True)
-    report = run_gateway_suite(
-        args.provider,
-        args.target,
-        api_key=args.api_key,
-        upstream_control=args.upstream_control,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        progress=progress,
-    )
+    def notice(line: str) -> None:
+        print(f"klingsim check gateway: {line}", file=sys.stderr, flush=True)
+
+    notice(f"{args.provider} at {args.target}")
+    try:
+        report = run_gateway_suite(
+            args.provider,
+            args.target,
+            api_key=args.api_key,
+            upstream_control=args.upstream_control,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            rules=args.rule,
+            budget=budget,
+            yes_spend=args.yes_spend,
+            run_id=args.run_id,
+            progress=progress,
+            notice=notice,
+        )
+    except KeyError as exc:
+        print(f"klingsim check gateway: {exc.args[0]}", file=sys.stderr)
+        return 2
     print(report.text())
     if args.junit:
         Path(args.junit).write_text(report.junit(), encoding="utf-8")
-    return 0 if report.ok else 1
+    return report.exit_code
 
 
 def _check_group(sub: Any) -> Any:
@@ -292,6 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     inferred.set_defaults(func=_inferred)
 
     check = _check_group(sub)
+    _add_check_client(check)
+    _add_check_gateway(check)
+    return parser
+
+
+def _add_check_client(check: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     client = check.add_parser(
         "client",
         help="run a client program once per scenario and judge what it sent",
@@ -318,7 +359,18 @@ def build_parser() -> argparse.ArgumentParser:
     client.add_argument(
         "--min-poll-interval", type=float, default=1.0, help="fastest acceptable polling (real seconds)"
     )
-    client.add_argument("--timeout", type=float, default=120.0, help="seconds one run may take")
+    client.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds one run may take (default: --timeout-factor times the scenario's expected wall time, "
+        "at least 10 s)",
+    )
+    client.add_argument(
+        "--timeout-factor",
+        type=float,
+        default=3.0,
+        help="default timeout as a multiple of the scenario's slowest simulated render at --speed",
+    )
     client.add_argument(
         "command_line",
         nargs=argparse.REMAINDER,
@@ -326,13 +378,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the client program to run, after --",
     )
     client.set_defaults(func=_check_client)
+
+
+def _add_check_gateway(check: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gateway = check.add_parser(
         "gateway",
         help="check a server that claims to implement a provider's API, rule by rule",
         description="Runs the provider's rule catalogue (schemathesis, property rules, the lifecycle and "
         "ledger state machine) against TARGET; rules needing time, money or faults run only with "
         "--upstream-control (the klingsim server the gateway uses upstream) and are otherwise reported "
-        "not exercised. Exit 1 on any failure, a drained account, or nothing exercised.",
+        "not exercised. Without --upstream-control jobs may cost real money: the kit prints the run's "
+        "estimated cost and runs only the rules that spend nothing, unless --budget or --yes-spend allows "
+        "more. Exit 0: every exercised rule passed; 1: a rule failed; 2: the run could not judge (usage, "
+        "unreachable target, nothing exercised).",
     )
     gateway.add_argument("--provider", required=True, help="provider id the gateway implements")
     gateway.add_argument(
@@ -345,8 +403,25 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--max-examples", type=int, default=25, help="random examples per property rule")
     gateway.add_argument("--seed", type=int, default=0, help="seed for every random choice (rerun with it)")
     gateway.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    gateway.add_argument(
+        "--budget",
+        metavar="AMOUNT",
+        help="without --upstream-control: spend at most AMOUNT (in the provider's price unit) through the "
+        "target; rules that would spend more are not exercised (default 0)",
+    )
+    gateway.add_argument(
+        "--yes-spend",
+        action="store_true",
+        help="without --upstream-control: run every rule, whatever it costs",
+    )
+    gateway.add_argument(
+        "--rule", action="append", metavar="ID", help="run only this rule (repeatable; ids as in the report)"
+    )
+    gateway.add_argument(
+        "--run-id",
+        help="names this run's fresh API key (default: random; the key derives from seed + run id)",
+    )
     gateway.set_defaults(func=_check_gateway)
-    return parser
 
 
 def _used_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ class Flaws:
     skip_download: bool = False
     other_host: bool = False
     typo_field: bool = False
+    changes: tuple[tuple[str, Any], ...] = ()  # fields it sets whatever it was asked for
 
 
 def kling3api_client(flaws: Flaws) -> Callable[[str, str, dict[str, Any]], bytes | None]:
@@ -39,7 +40,7 @@ def kling3api_client(flaws: Flaws) -> Callable[[str, str, dict[str, Any]], bytes
             if flaws.other_host:
                 with contextlib.suppress(httpx.HTTPError):  # best-effort telemetry
                     client.get("https://telemetry.example.com/ping")
-            body = {**request, "duration": 99} if flaws.bad_request else request
+            body = {**request, "duration": 99} if flaws.bad_request else {**request, **dict(flaws.changes)}
             if flaws.typo_field:
                 body = {**body, "aspect_ratoi": "9:16"}
             created = client.post("/api/generate", json=body)
@@ -124,6 +125,12 @@ def test_a_careful_client_passes_every_scenario() -> None:
         (Flaws(give_up_after=120), "slow_job", "CLIENT-COMPLETES", "gave up"),
         (Flaws(other_host=True), "success", "CLIENT-KNOWN-HOSTS", "telemetry.example.com"),
         (Flaws(typo_field=True), "success", "CLIENT-KNOWN-FIELDS", 'did you mean "aspect_ratio"'),
+        (
+            Flaws(changes=(("sound", False),)),
+            "success",
+            "CLIENT-SENDS-REQUESTED",
+            "added sound=false (documented default: true)",
+        ),
     ],
 )
 def test_each_careless_client_is_caught(flaws: Flaws, scenario: str, check_id: str, words: str) -> None:
@@ -133,6 +140,11 @@ def test_each_careless_client_is_caught(flaws: Flaws, scenario: str, check_id: s
     assert words in report.text()
     failed = report.results[0]
     assert failed.request is not None and failed.transcript  # the request asked for and what was sent
+
+
+def test_a_client_may_send_documented_defaults_with_their_default_value() -> None:
+    report = check(Flaws(changes=(("sound", True), ("aspect_ratio", "16:9"))), "success")
+    assert "CLIENT-SENDS-REQUESTED" not in checks_of(report), report.text()
 
 
 def test_a_client_that_never_stops_is_stopped() -> None:

@@ -8,10 +8,11 @@ import pytest
 
 from klingsim.core.clock import VirtualClock
 from klingsim.core.simulator import Simulator
-from klingsim.providers import ALL
+from klingsim.providers import ALL, by_id
 from klingsim.server.app import KlingsimApp
 from klingsim.server.run import ThreadedServer
 from klingsim_contracts.report import Verdict
+from klingsim_contracts.rules import catalogue
 from klingsim_contracts.runner import run_gateway_suite
 from tests.contracts.support import run_in_process
 
@@ -69,27 +70,35 @@ def run_in_process_without_control(provider: str):  # type: ignore[no-untyped-de
         target.close()
 
 
-def test_a_drained_account_fails_the_run() -> None:
+def test_a_drained_account_lists_the_later_rules_not_exercised_never_passed() -> None:
+    from decimal import Decimal
+
     from klingsim_contracts.targets import AsgiTarget
 
     sim = Simulator(ALL, VirtualClock(), seed=0)
     app = KlingsimApp(sim)
-    sim.set_balance("kling3api", "k3a_live_0123456789abcdef", __import__("decimal").Decimal(0))
+    sim.set_balance("kling3api", "k3a_live_0123456789abcdef", Decimal(0))
     target = AsgiTarget(app, "http://testserver/kling3api")
     try:
-        report = run_gateway_suite("kling3api", target, max_examples=3)
+        report = run_gateway_suite(
+            "kling3api", target, api_key="k3a_live_0123456789abcdef", max_examples=3, yes_spend=True
+        )
     finally:
         target.close()
-    assert not report.ok
-    assert any("drained" in p for p in report.problems), report.problems
+    price = report.result("KLING3API-PRICE")
+    assert price.verdict is Verdict.NOT_EXERCISED and "--upstream-control" in price.reason, price.reason
+    assert len(report.results) == len(catalogue(by_id("kling3api"))), "no rule drops out of the table"
+    assert any("ran out of credits" in n for n in report.notes), report.notes
+    assert '--api-key "$KLINGSIM_API_KEY"' in report.rerun() and "--yes-spend" in report.rerun()
 
 
-def test_a_run_that_exercised_nothing_fails() -> None:
+def test_an_unreachable_target_cannot_be_judged_exit_2() -> None:
     report = run_gateway_suite(
         "kling3api", "http://127.0.0.1:9/kling3api", max_examples=1, only=lambda r: r.id.endswith("-LEDGER")
     )
-    assert report.problems == ["no rule was exercised"]
-    assert not report.ok
+    assert report.problems[0].startswith("could not reach the target http://127.0.0.1:9/kling3api")
+    assert report.exit_code == 2
+    assert [r.verdict for r in report.results] == [Verdict.NOT_EXERCISED]
 
 
 def test_junit_carries_rule_properties_and_verdicts() -> None:

@@ -55,3 +55,24 @@ def test_command_line_options_collect_the_rules(pytester: pytest.Pytester) -> No
 def test_a_target_without_a_provider_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "--klingsim-target", "http://127.0.0.1:9")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_two_xdist_workers_on_one_upstream_both_pass(pytester: pytest.Pytester) -> None:
+    from tests.contracts.gateway import sandwich
+
+    with sandwich() as (gateway, upstream, _):
+        pytester.makeconftest(
+            f"""
+from klingsim_contracts.pytest_gateway import GatewayPlugin
+
+def pytest_configure(config):
+    config.pluginmanager.register(
+        GatewayPlugin("{gateway}/kling3api", "kling3api", None, "{upstream}", max_examples=3), "gw"
+    )
+"""
+        )
+        # Each worker runs the whole suite with its own fresh key, on the same upstream at the same time.
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "-q")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0, result.stdout.str()
+    assert outcomes.get("passed", 0) > 40

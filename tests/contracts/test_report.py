@@ -17,7 +17,7 @@ def test_a_range_failure_shrinks_to_the_boundary_and_replays_with_a_key_placehol
     assert result.failure.input["duration"] == 16  # the boundary example, max+1, comes first
     text = report.failure_text(result)
     assert "003_1ace3cef13878ba3.txt" in text and "expected: 400 INVALID_DURATION" in text
-    assert "$KLINGSIM_API_KEY" in text and "k3a_live_0123456789abcdef" not in text
+    assert "${KLINGSIM_API_KEY}" in text and "k3a_live_0123456789abcdef" not in text
     assert "--seed 0" in text
 
 

@@ -235,8 +235,8 @@ def test_gateway_options_register_the_gateway_plugin(pytester: pytest.Pytester) 
         import sys, types
 
         class GatewayPlugin:
-            def __init__(self, target, provider, api_key, upstream_control):
-                self.args = (target, provider, api_key, upstream_control)
+            def __init__(self, target, provider, api_key, upstream_control, budget=None, yes_spend=False):
+                self.args = (target, provider, api_key, upstream_control, budget, yes_spend)
 
         fake = types.ModuleType("klingsim_contracts.pytest_gateway")
         fake.GatewayPlugin = GatewayPlugin
@@ -248,12 +248,14 @@ def test_gateway_options_register_the_gateway_plugin(pytester: pytest.Pytester) 
         """
         def test_registered(pytestconfig):
             plugin = pytestconfig.pluginmanager.get_plugin("klingsim-gateway")
-            assert plugin.args == ("http://gw.test", "evolink", "sk-1", "http://127.0.0.1:9")
+            assert plugin.args == ("http://gw.test", "evolink", "sk-1", "http://127.0.0.1:9", "12.5", True)
         """,
         "--klingsim-target=http://gw.test",
         "--klingsim-provider=evolink",
         "--klingsim-api-key=sk-1",
         "--klingsim-upstream-control=http://127.0.0.1:9",
+        "--klingsim-budget=12.5",
+        "--klingsim-yes-spend",
     )
     result.assert_outcomes(passed=1)
 
@@ -273,3 +275,86 @@ def test_gateway_option_without_the_gateway_kit_is_a_clear_error(pytester: pytes
     result.stderr.fnmatch_lines(["*--klingsim-target runs the gateway contract kit*"])
     quiet = run(pytester, "def test_x():\n    pass\n")
     quiet.assert_outcomes(passed=1)  # without the option nothing is imported or required
+
+
+def test_the_server_fixture_has_the_same_handle(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        f"""
+        import httpx, pytest
+
+        KEY = "k3a_live_0123456789abcdef"
+        HEADERS = {{"Authorization": "Bearer " + KEY}}
+
+        def test_handle(klingsim_server):
+            base = klingsim_server.url + "/kling3api"
+            klingsim_server.set_balance("kling3api", KEY, 1000)
+            created = httpx.post(base + "/api/generate", json={CREATE!r}, headers=HEADERS)
+            task = created.json()["data"]["task_id"]
+            klingsim_server.advance(3600)  # a subprocess polling this server sees the job finish
+            status = httpx.get(base + "/api/status", params={{"task_id": task}}, headers=HEADERS).json()
+            assert status["data"]["status"] == "SUCCESS"
+            assert klingsim_server.balance("kling3api", KEY) == 800
+            assert [e["path"] for e in klingsim_server.requests][:2] == ["/api/generate", "/api/status"]
+            klingsim_server.fail_next("kling3api", "RATE_LIMITED", endpoint="create")
+            assert httpx.post(base + "/api/generate", json={CREATE!r}, headers=HEADERS).status_code == 429
+            klingsim_server.reset()
+            assert klingsim_server.requests == []
+
+        def test_unknown_values_are_listed(klingsim):
+            with pytest.raises(KeyError, match="unknown error 'rate_limited' for kling3api; valid: .*RATE_"):
+                klingsim.fail_next("kling3api", "rate_limited")
+            with pytest.raises(KeyError, match="unknown provider 'kling'; valid: kling3api, "):
+                klingsim.set_balance("kling", KEY, 1)
+            fault = klingsim.add_fault(
+                provider="kling3api", endpoint="status", error="INTERNAL_ERROR", count=2
+            )
+            assert fault.startswith("fault_")
+            with pytest.raises(ValueError, match="endpoint must be one of create, status, download"):
+                klingsim.add_fault(provider="kling3api", endpoint="poll", error="INTERNAL_ERROR")
+        """,
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_a_real_clock_server_runs_by_itself(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import pytest
+
+        def test_real(klingsim_server):
+            assert klingsim_server.sim.clock.mode == "real"
+            with pytest.raises(RuntimeError, match="real clock"):
+                klingsim_server.advance(1)
+        """,
+        "--klingsim-server-clock",
+        "real",
+        "--klingsim-server-speed",
+        "60",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_waiting_on_real_time_under_a_virtual_clock_names_virtual_sleep(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        f"""
+        import time, httpx
+
+        HEADERS = {{"Authorization": "Bearer k3a_live_0123456789abcdef"}}
+
+        def test_polls_for_real(klingsim):
+            created = httpx.post("https://kling3api.com/api/generate", json={CREATE!r}, headers=HEADERS)
+            task = created.json()["data"]["task_id"]
+            for _ in range(4):
+                time.sleep(0.01)
+                status = httpx.get(
+                    "https://kling3api.com/api/status", params={{"task_id": task}}, headers=HEADERS
+                )
+            assert status.json()["data"]["status"] == "SUCCESS", "timed out"
+        """,
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*klingsim: the client waited on real time*", "*klingsim.virtual_sleep()*"])
+    assert "answered 4 times at one virtual instant" in result.stdout.str()

@@ -11,6 +11,10 @@ simulator's jobs and ledger, and says in plain words what the client did wrong.
 | CLIENT-NO-DOUBLE-SUBMIT | create one job per requested video, even after an ambiguous failure |
 | CLIENT-SURFACES-FAILURE | report failure when it has no video, never success |
 | CLIENT-COMPLETES | deliver the video when the provider did |
+| CLIENT-SENDS-REQUESTED | submit the body asked for (adding only documented defaults, at their value) |
+
+Findings of one check that repeat (one per request of a careless client) are folded into one, with how
+many times it happened and the first and last time (client clock, from the scenario's start).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from klingsim.core.ledger import EntryKind
 from klingsim.core.simulator import Simulator
 from klingsim.spec import ErrorRole, Phase, ProviderSpec
+from klingsim_contracts import strategies as gen
 from klingsim_contracts.client.scenarios import Scenario
 
 # Answers that are never the request's fault: rate limits, server errors, and the empty account the
@@ -33,6 +38,17 @@ _NOT_THE_CLIENTS_FAULT = frozenset({429})
 class Finding:
     check: str
     message: str
+    count: int = 1
+    first: float | None = None  # client seconds from the scenario's start
+    last: float | None = None
+
+    def text(self) -> str:
+        if self.count <= 1:
+            return f"{self.check}: {self.message}"
+        when = ""
+        if self.first is not None and self.last is not None:
+            when = f" (first at t=+{self.first:.1f}s, last at t=+{self.last:.1f}s)"
+        return f"{self.check}: {self.message} × {self.count}{when}"
 
 
 @dataclass(slots=True)
@@ -52,6 +68,8 @@ class Evidence:
     entries: list[dict[str, Any]]
     outcome: Outcome
     min_poll_interval: float
+    request: dict[str, Any] | None = None  # the body the client was asked to submit
+    start: float = 0.0  # client time at the scenario's start
 
 
 def _short(value: Any, limit: int = 300) -> str:
@@ -81,10 +99,13 @@ def requests_accepted(ev: Evidence) -> list[Finding]:
             sent += "?" + "&".join(f"{k}={v}" for k, v in entry["query"].items())
         if entry.get("body") is not None:
             sent += f" with {_short(entry['body'], 200)}"
+        at = entry.get("t", ev.start) - ev.start
         found.append(
             Finding(
                 "CLIENT-REQUEST-ACCEPTED",
                 f"sent {sent}; {ev.spec.id} refuses it: {_error_text(entry)}",
+                first=at,
+                last=at,
             )
         )
     return found
@@ -101,6 +122,71 @@ def known_fields(ev: Evidence) -> list[Finding]:
                 Finding("CLIENT-KNOWN-FIELDS", f"sent {sent} with fields {ev.spec.id} ignores: {hint}")
             )
     return found
+
+
+def sends_requested(ev: Evidence) -> list[Finding]:
+    """Each create carries the requested body: nothing changed or dropped, and nothing added but documented
+    defaults sent with their default value (a client that quietly changes a field changes the price)."""
+    if ev.request is None:
+        return []
+    variant = gen.variant_of(ev.spec, ev.request)
+    found: list[Finding] = []
+    for entry in _api(ev.entries, ev.spec.id):
+        body = entry.get("body")
+        if entry["action"] != "create" or not isinstance(body, dict):
+            continue
+        problems = []
+        for name in sorted(set(ev.request) | set(body)):
+            asked, sent = ev.request.get(name, _MISSING), body.get(name, _MISSING)
+            if asked is _MISSING:
+                param = variant.param(name) if variant is not None else None
+                if param is not None and param.has_default and sent == param.default:
+                    continue
+                default = (
+                    f" (documented default: {_short(param.default, 60)})"
+                    if param is not None and param.has_default
+                    else " (not requested)"
+                )
+                problems.append(f"added {name}={_short(sent, 80)}{default}")
+            elif sent is _MISSING:
+                problems.append(f"dropped {name} (asked for {_short(asked, 80)})")
+            elif sent != asked or type(sent) is not type(asked):
+                problems.append(f"changed {name} from {_short(asked, 80)} to {_short(sent, 80)}")
+        if problems:
+            at = entry.get("t", ev.start) - ev.start
+            found.append(
+                Finding(
+                    "CLIENT-SENDS-REQUESTED",
+                    f"submitted something else than it was asked to: {'; '.join(problems)}",
+                    first=at,
+                    last=at,
+                )
+            )
+    return found
+
+
+_MISSING: Any = object()
+
+
+def fold(findings: list[Finding]) -> list[Finding]:
+    """One finding per distinct (check, message), counting repeats, with the first and last occurrence."""
+    folded: dict[tuple[str, str], Finding] = {}
+    for f in findings:
+        key = (f.check, f.message)
+        seen = folded.get(key)
+        if seen is None:
+            folded[key] = f
+            continue
+        firsts = [t for t in (seen.first, f.first) if t is not None]
+        lasts = [t for t in (seen.last, f.last) if t is not None]
+        folded[key] = Finding(
+            f.check,
+            f.message,
+            seen.count + f.count,
+            min(firsts) if firsts else None,
+            max(lasts) if lasts else None,
+        )
+    return list(folded.values())
 
 
 def _phase_at(ev: Evidence, job_id: str, at: float) -> Phase | None:
@@ -258,8 +344,9 @@ CHECKS = (
     honours_retry_after,
     single_submit,
     surfaces_failure,
+    sends_requested,
 )
 
 
 def judge(ev: Evidence) -> list[Finding]:
-    return [finding for check in CHECKS for finding in check(ev)]
+    return fold([finding for check in CHECKS for finding in check(ev)])

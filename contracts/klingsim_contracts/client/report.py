@@ -41,8 +41,13 @@ class ClientReport:
     def findings(self) -> list[tuple[str, Finding]]:
         return [(r.scenario, f) for r in self.results for f in r.findings]
 
+    def distinct(self) -> int:
+        """Distinct problems: one finding repeated across requests or scenarios counts once."""
+        return len({(f.check, f.message) for _, f in self.findings})
+
     def text(self) -> str:
         lines = [f"klingsim client suite: {self.client} against {self.provider}"]
+        shown: dict[tuple[str, str], str] = {}
         for r in self.results:
             if r.not_exercised:
                 lines.append(f"  - {r.scenario}: not exercised ({r.not_exercised})")
@@ -52,7 +57,12 @@ class ClientReport:
             if r.ok:
                 continue
             for f in r.findings:
-                lines.append(f"       {f.check}: {f.message}")
+                earlier = shown.setdefault((f.check, f.message), r.scenario)
+                if earlier != r.scenario:
+                    times = f" × {f.count}" if f.count > 1 else ""
+                    lines.append(f"       {f.check}: the same problem as in {earlier}{times}")
+                else:
+                    lines.append(f"       {f.text()}")
             if r.request is not None:
                 lines.append(f"       request asked for: {json.dumps(r.request, ensure_ascii=False)}")
             if r.transcript:
@@ -62,7 +72,10 @@ class ClientReport:
                     lines.append(f"         … {len(r.transcript) - 40} more")
         if not any(not r.not_exercised for r in self.results):
             lines.append("  nothing was exercised: the run fails")
-        lines.append("passed" if self.ok else f"{len(self.findings)} problem(s)")
+        total = sum(f.count for _, f in self.findings)
+        lines.append(
+            "passed" if self.ok else f"{self.distinct()} distinct problem(s) ({total} occurrence(s))"
+        )
         return "\n".join(lines)
 
     __str__ = text
@@ -75,7 +88,7 @@ class ClientReport:
             if r.not_exercised:
                 inner = f"<skipped message={quoteattr(r.not_exercised)}/>"
             elif r.findings:
-                text = "\n".join(f"{f.check}: {f.message}" for f in r.findings)
+                text = "\n".join(f.text() for f in r.findings)
                 checks = ",".join(sorted({f.check for f in r.findings}))
                 inner = (
                     f'<properties><property name="checks" value={quoteattr(checks)}/></properties>'

@@ -31,9 +31,9 @@ from klingsim.core.clock import VirtualClock
 from klingsim.core.simulator import Simulator
 from klingsim.providers import ALL, by_id
 from klingsim.spec import ProviderSpec
-from klingsim_contracts.client.checks import Evidence, Finding, Outcome, judge
+from klingsim_contracts.client.checks import Evidence, Finding, Outcome, fold, judge
 from klingsim_contracts.client.inputs import minimal_request, valid_requests
-from klingsim_contracts.client.report import ClientReport, ScenarioResult, transcript
+from klingsim_contracts.client.report import ClientReport, ScenarioResult, _target, transcript
 from klingsim_contracts.client.scenarios import Scenario, Stage, applies, by_name
 from klingsim_contracts.recording import RecordingApp
 from klingsim_contracts.routing import AsgiApp, TrafficRouter
@@ -151,8 +151,10 @@ def check_client(
         with sleeps_advance(harness.sim.advance, budget_seconds):
             outcome = _call(run, spec.base_url, key, request)
         entries = list(harness.recorder.entries)
-        evidence = Evidence(spec, harness.sim, scenario, key, entries, outcome, min_poll_interval)
-        findings = judge(evidence) + _refused(harness.router)
+        evidence = Evidence(
+            spec, harness.sim, scenario, key, entries, outcome, min_poll_interval, request, start
+        )
+        findings = judge(evidence) + fold(_refused(harness.router))
         if outcome.detail.startswith("stopped:"):
             findings.append(Finding("CLIENT-TERMINATES", outcome.detail[len("stopped: ") :]))
         return _result(scenario, request, findings, outcome, entries, start)
@@ -219,22 +221,63 @@ def _refused(router: TrafficRouter) -> list[Finding]:
 
 
 # ----------------------------------------------------------------------------- programs (any language)
+DEFAULT_TIMEOUT_FACTOR = 3.0  # a run may take this many times the scenario's expected wall time
+MIN_TIMEOUT = 10.0  # seconds: process start-up and a few polls, whatever the scenario
+
+
+def scenario_timeout(
+    spec: ProviderSpec,
+    scenario: Scenario,
+    speed: float,
+    retry_after: int | None,
+    factor: float = DEFAULT_TIMEOUT_FACTOR,
+) -> float:
+    """Seconds a program may take on this scenario: a small multiple of its expected wall time."""
+    render = spec.lifecycle.render
+    longest_output = 15.0  # seconds of video: the longest any seed provider renders
+    slowest = render.queued[1] + render.base[1] + longest_output * render.per_output_second[1]
+    slowest *= max((factor for _, factor in render.factors), default=1.0)
+    simulated = max(slowest, scenario.slow_seconds)
+    waited = retry_after or 0
+    return max(MIN_TIMEOUT, factor * (simulated / max(speed, 1e-9) + waited))
+
+
+def _doing(entries: list[dict[str, Any]], start: float, hung: subprocess.TimeoutExpired) -> str:
+    """What a hung program was doing: its last request and answer, and its last words."""
+    if entries:
+        last = entries[-1]
+        what = (
+            f"it had sent {len(entries)} request(s); the last, {_target(last)} at "
+            f"t=+{last['t'] - start:.1f}s, was answered {last.get('status', '(no answer yet)')}"
+        )
+    else:
+        what = "it had sent no request"
+    output = hung.stderr or hung.stdout or b""
+    text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
+    words = " | ".join(text.strip().splitlines()[-2:])
+    return what + (f"; its last output: {words}" if words else "")
+
+
 @contextmanager
-def _clock_driver(sim: Simulator, speed: float) -> Iterator[None]:
-    """Advance the simulator's virtual clock `speed` times as fast as the wall clock, in a thread."""
+def _clock_driver(sim: Simulator, speed: float) -> Iterator[threading.Event]:
+    """Advance the simulator's virtual clock `speed` times as fast as the wall clock, in a thread, while the
+    yielded event is set (cleared: time stands still, e.g. while a finished run is judged)."""
     stop = threading.Event()
+    running = threading.Event()
+    running.set()
 
     def drive() -> None:
         last = time.monotonic()
         while not stop.wait(0.01):
             now = time.monotonic()
-            sim.advance((now - last) * speed)
+            if running.is_set():
+                sim.advance((now - last) * speed)
             last = now
 
     thread = threading.Thread(target=drive, name="klingsim-clock", daemon=True)
     thread.start()
     try:
-        yield
+        yield running
     finally:
         stop.set()
         thread.join(timeout=5)
@@ -250,17 +293,22 @@ def check_command(
     speed: float = 60.0,
     retry_after: int | None = 1,
     min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL,
-    timeout: float = 120.0,
+    timeout: float | None = None,
+    timeout_factor: float = DEFAULT_TIMEOUT_FACTOR,
     seed: int = 0,
 ) -> ClientReport:
-    """Run a client program once per scenario against a loopback server and judge what it sent."""
+    """Run a client program once per scenario against a loopback server and judge what it sent.
+
+    A run may take `timeout` seconds, or by default `timeout_factor` times the scenario's expected wall
+    time (its slowest simulated render at `speed`, plus the Retry-After it announces), at least
+    MIN_TIMEOUT seconds: a hung client costs seconds, not minutes."""
     spec = by_id(provider)
     key = spec.auth.example_key
     sim = Simulator(ALL, VirtualClock(), seed=seed)
     recorder = RecordingApp(make_app(sim), sim, client_time=time.monotonic)
     report = ClientReport(provider, " ".join(argv))
     request = minimal_request(spec)
-    with serve(recorder) as base_url, _clock_driver(sim, speed):
+    with serve(recorder) as base_url, _clock_driver(sim, speed) as clock_runs:
         for scenario in by_name(list(scenarios) if scenarios else None):
             if not applies(scenario, spec):
                 report.results.append(
@@ -283,18 +331,22 @@ def check_command(
                 "KLINGSIM_REQUEST": json.dumps(request),
             }
             start = time.monotonic()
+            clock_runs.set()
+            limit = timeout or scenario_timeout(spec, scenario, speed, retry_after, timeout_factor)
             findings: list[Finding] = []
             try:
                 done = subprocess.run(
-                    list(argv), check=False, env=env, capture_output=True, text=True, timeout=timeout
+                    list(argv), check=False, env=env, capture_output=True, text=True, timeout=limit
                 )
                 tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
                 outcome = Outcome(done.returncode == 0, f"exit {done.returncode}: {' | '.join(tail)}")
-            except subprocess.TimeoutExpired:
-                outcome = Outcome(False, f"still running after {timeout:g} s; stopped")
-                findings.append(Finding("CLIENT-TERMINATES", f"the program ran past {timeout:g} s"))
+            except subprocess.TimeoutExpired as hung:
+                doing = _doing(list(recorder.entries), start, hung)
+                outcome = Outcome(False, f"did not finish within {limit:.0f} s; stopped")
+                findings.append(Finding("CLIENT-TERMINATES", f"did not finish within {limit:.0f} s; {doing}"))
+            clock_runs.clear()  # judge the state the program left, not what the clock did since
             entries = list(recorder.entries)
-            evidence = Evidence(spec, sim, scenario, key, entries, outcome, min_poll_interval)
+            evidence = Evidence(spec, sim, scenario, key, entries, outcome, min_poll_interval, request, start)
             findings = judge(evidence) + findings
             report.results.append(_result(scenario, request, findings, outcome, entries, start))
     return report

@@ -9,16 +9,18 @@ from klingsim_contracts.rules.base import Drained, Layer, Need, NotExercised, Ru
 
 Family = Callable[[ProviderSpec], Iterable[Rule]]
 FAMILIES: list[Family] = []
+_BUILT_INS: list[Family] = []
 
 
 def register(family: Family) -> Family:
-    """Add a rule family (a function from a spec to its rules) to the catalogue."""
+    """Add a rule family (a function from a spec to its rules) to the catalogue, beside the built-in ones
+    (registering before they load adds to them too: they always come first)."""
     FAMILIES.append(family)
     return family
 
 
 def _load() -> None:
-    if FAMILIES:
+    if _BUILT_INS:
         return
     from klingsim_contracts.rules import access, answers, crossfield, errors, money, outputs, params
     from klingsim_contracts.schemathesis_layer import schema_rules
@@ -36,7 +38,8 @@ def _load() -> None:
         answers.answer_rules,
         schema_rules,
     ):
-        register(family)
+        _BUILT_INS.append(family)
+    FAMILIES[:0] = _BUILT_INS
 
 
 def catalogue(spec: ProviderSpec) -> list[Rule]:
