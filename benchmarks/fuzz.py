@@ -45,6 +45,7 @@ class Result:
     seconds: float
     requests: int
     journal_5xx: int
+    driver_errors: int
     schemathesis_rc: int
     summary: str
 
@@ -59,12 +60,19 @@ class Driver(threading.Thread):
         self.since = 0
         self.requests = 0
         self.server_errors: list[str] = []
+        self.driver_errors: list[str] = []
 
     def run(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=30) as http:
+        with httpx.Client(base_url=self.base, timeout=60) as http:
             while not self.stop.wait(2.0):
-                self.step(http)
+                self.safe_step(http)
+            self.safe_step(http)
+
+    def safe_step(self, http: httpx.Client) -> None:
+        try:
             self.step(http)
+        except httpx.HTTPError as exc:  # a busy machine; counted, and the next step tries again
+            self.driver_errors.append(f"{type(exc).__name__}: {exc}")
 
     def step(self, http: httpx.Client) -> None:
         http.post("/_klingsim/clock/advance", json={"seconds": 120})
@@ -110,6 +118,7 @@ def fuzz(base: str, provider: str, key: str, minutes: float, seed: int) -> Resul
         time.perf_counter() - started,
         driver.requests,
         len(driver.server_errors),
+        len(driver.driver_errors),
         run.returncode,
         (lines[-1].strip() if lines else run.stdout[-400:].strip()) or run.stderr[-400:],
     )
@@ -148,7 +157,8 @@ def main() -> int:
             results.append(result)
             print(
                 f"{provider:<12} {result.seconds:6.0f} s  {result.requests:7d} requests  "
-                f"5xx in journal: {result.journal_5xx}  schemathesis exit {result.schemathesis_rc}: "
+                f"5xx in journal: {result.journal_5xx}  (driver retries: {result.driver_errors})  "
+                f"schemathesis exit {result.schemathesis_rc}: "
                 f"{result.summary}",
                 flush=True,
             )

@@ -66,7 +66,7 @@ class _Summary:
                     out["…"] = f"{len(value) - index} more keys"
                     self.cut = True
                     break
-                name = _cut(key, 64)
+                name = _cut(str(key), 64)
                 self.left -= len(name)
                 out[name] = self.of(inner)
             return out

@@ -25,9 +25,10 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from fractions import Fraction
+from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 import av
@@ -263,15 +264,14 @@ class MediaCache:
             return len(self._files)
 
     def _render(self, spec: MediaSpec) -> bytes:
-        """Render spec; a large clip in a worker process (with its probe), so the Python work of
-        painting thousands of 4K frames never competes with the server's threads for the GIL."""
+        """Render spec; a large clip in a child process (with its probe), so the Python work of painting
+        thousands of 4K frames never competes with the server's threads for the GIL."""
         if spec.width * spec.height * spec.seconds * spec.fps < _IN_PROCESS_PIXELS:
             return render_mp4(spec)
-        try:
-            data, probed = _render_pool().submit(_render_and_probe, spec).result()
-        except (RuntimeError, OSError):
-            # No worker process here (a script without a __main__ guard, a broken pool): render in place.
+        rendered = _render_in_child(spec)
+        if rendered is None:  # no child here (a script without a __main__ guard, say): render in place
             return render_mp4(spec)
+        data, probed = rendered
         with self._lock:
             _bounded_put(self._probes, spec, probed)
         return data
@@ -316,27 +316,6 @@ class MediaCache:
 
 _CACHED_VERDICTS = 1024
 _IN_PROCESS_PIXELS = 1920 * 1080 * 24 * 5  # up to a 5 s 1080p clip renders in the calling thread
-_POOL_LOCK = threading.Lock()
-_POOL: list[ProcessPoolExecutor] = []
-
-
-def _render_pool() -> ProcessPoolExecutor:
-    with _POOL_LOCK:
-        if not _POOL:
-            # spawn, not fork: the server process has threads, and a forked child would inherit their locks
-            context = multiprocessing.get_context("spawn")
-            _POOL.append(ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=_lower_priority))
-        return _POOL[0]
-
-
-def _lower_priority() -> None:
-    # Renders are background work: the server answering other clients comes first on a busy machine.
-    os.nice(10)
-
-
-def _render_and_probe(spec: MediaSpec) -> tuple[bytes, ProbeResult]:
-    data = render_mp4(spec)
-    return data, probe(data)
 
 
 def _digest(value: str) -> bytes:
@@ -348,6 +327,45 @@ def _bounded_put(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
     cache.move_to_end(key)
     while len(cache) > _CACHED_VERDICTS:
         cache.popitem(last=False)
+
+
+def _render_in_child(spec: MediaSpec) -> tuple[bytes, ProbeResult] | None:
+    """(file, probe) rendered by a short-lived child process at a lower priority; None when none could
+    run or it died (the caller renders in place). One child per render: renders are cached, so this is
+    rare, and a child that dies is noticed rather than waited on forever."""
+    # spawn, not fork: the server process has threads, and a forked child would inherit their locks.
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_render_child, args=(spec, sender), daemon=True)
+    try:
+        child.start()
+    except (RuntimeError, OSError):
+        receiver.close()
+        sender.close()
+        return None
+    sender.close()
+    try:
+        while not receiver.poll(0.2):
+            if not child.is_alive() and not receiver.poll(0):
+                return None
+        answer: tuple[bytes, ProbeResult] | None = receiver.recv()
+        return answer
+    except (EOFError, OSError):
+        return None
+    finally:
+        receiver.close()
+        child.join(timeout=5)
+
+
+def _render_child(spec: MediaSpec, sender: Connection) -> None:
+    os.nice(10)  # background work: the server answering other clients comes first on a busy machine
+    try:
+        data = render_mp4(spec)
+        sender.send((data, probe(data)))
+    except Exception:
+        sender.send(None)
+    finally:
+        sender.close()
 
 
 def output_spec(aspect_ratio: str, lines: int, seconds: float, audio: bool) -> MediaSpec:
