@@ -19,6 +19,9 @@ class Request:
     body: bytes
     origin: str  # scheme://host[:port] the client used, for absolute output URLs
     truncated: bool = False  # the body was over MAX_BODY_BYTES and was not read in full
+    # Where the provider's own paths start in the client's URLs, for absolute API links (fal's status_url):
+    # origin + mount (`…/fal` when served under a mount), the bare origin at `/` or behind host routing.
+    base: str = ""
 
 
 @dataclass(frozen=True, slots=True)
