@@ -15,6 +15,7 @@ from typing import Any
 from klingsim.spec import (
     AuthSpec,
     CallbackPolicy,
+    Constraint,
     DocRef,
     Endpoint,
     Envelope,
@@ -112,6 +113,8 @@ def _request_subject(value: Any) -> str | None:
         return f"{_fields(value.any_of, 'or')} required when {_when(value.when)} (`{value.error}`)"
     if isinstance(value, ForbiddenWhen):
         return f"{_fields(value.fields, 'and')} refused when {_when(value.when)} (`{value.error}`)"
+    if isinstance(value, Constraint):
+        return f"rule `{value.id}` (`{value.error}`)"
     return None
 
 

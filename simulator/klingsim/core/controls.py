@@ -13,8 +13,7 @@ from klingsim.core.faults import Hit
 from klingsim.core.http import Request, Response
 from klingsim.core.jobs import Job
 from klingsim.core.ratelimit import Limit
-from klingsim.core.urlrules import url_problem
-from klingsim.spec import TERMINAL_PHASES, Action, Endpoint, ErrorRole, Phase, ProviderSpec, Violation
+from klingsim.spec import TERMINAL_PHASES, Action, Endpoint, ErrorRole, Phase, ProviderSpec
 
 if TYPE_CHECKING:
     from klingsim.core.simulator import Runtime, Simulator
@@ -125,28 +124,6 @@ def _key_of(rt: Runtime, req: Request) -> str:
 
 
 # ----------------------------------------------------------------- callbacks and job faults
-def accept_callback(sim: Simulator, rt: Runtime, body: dict[str, Any]) -> str | None:
-    """The job's callback URL if the provider takes one and the request gives one; a 400 if it breaks the
-    provider's URL rules."""
-    policy = rt.spec.callbacks
-    if policy is None:
-        return None
-    url = body.get(policy.field)
-    if url is None or url == "":
-        return None
-    problem = url_problem(
-        url,
-        https_only=policy.https_only,
-        refuse_private=policy.refuse_private,
-        max_length=policy.max_length,
-        allow_http=sim.allow_http_callbacks,
-    )
-    if problem is not None:
-        code = policy.error or rt.spec.roles[ErrorRole.VALIDATION]
-        raise Violation(code, f"{policy.field} {problem}", policy.field)
-    return str(url)
-
-
 def prepare_job(sim: Simulator, rt: Runtime, job: Job, callback_url: str | None, origin: str) -> None:
     """Apply the create-time faults (fail after running, stuck) and remember where to call back."""
     if callback_url is not None:

@@ -1,4 +1,10 @@
-"""Route a method and path to one of a provider's endpoints, as the spec declares them."""
+"""Route a method and path to one of a provider's operations, as the spec declares them.
+
+Path templates: `{name}` matches one segment, `{name:path}` one or more (fal's model ids hold slashes).
+Literal paths are tried before templated ones, and one-segment parameters before multi-segment ones, so
+`/fal-ai/kling-video/requests/{id}` wins over `/{model_id:path}`; a path that matches only with another
+method answers 405 with every method it accepts.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from dataclasses import dataclass
 
 from klingsim.spec import Endpoint, ProviderSpec
 
-_PATH_PARAM = re.compile(r"\{(\w+)\}")
+_PATH_PARAM = re.compile(r"\\\{(\w+)(?::(path))?\\\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,28 +23,38 @@ class Match:
     allowed: tuple[str, ...]  # methods the path accepts, when it matched but the method did not
 
 
+def _regex(path: str) -> str:
+    def param(found: re.Match[str]) -> str:
+        pattern = ".+" if found.group(2) else "[^/]+"
+        return f"(?P<{found.group(1)}>{pattern})"
+
+    return "^" + _PATH_PARAM.sub(param, re.escape(path)) + "/?$"
+
+
+def _specificity(path: str) -> tuple[int, int]:
+    return path.count(":path}"), path.count("{")
+
+
 class Router:
     def __init__(self, spec: ProviderSpec) -> None:
         self._routes: list[tuple[re.Pattern[str], dict[str, Endpoint]]] = []
         by_path: dict[str, dict[str, Endpoint]] = {}
         for endpoint in spec.endpoints:
             by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint
-        for path, methods in by_path.items():
-            regex = (
-                "^"
-                + _PATH_PARAM.sub(r"(?P<\1>[^/]+)", re.escape(path).replace(r"\{", "{").replace(r"\}", "}"))
-                + "/?$"
-            )
-            self._routes.append((re.compile(regex), methods))
+        for path in sorted(by_path, key=_specificity):  # stable: declaration order among equals
+            self._routes.append((re.compile(_regex(path)), by_path[path]))
 
     def match(self, method: str, path: str) -> Match | None:
+        lookup = "GET" if method == "HEAD" else method
+        allowed: set[str] = set()
         for regex, methods in self._routes:
             found = regex.match(path)
             if found is None:
                 continue
-            lookup = "GET" if method == "HEAD" else method
             endpoint = methods.get(lookup)
-            if endpoint is None:
-                return Match(None, {}, tuple(sorted(methods)))
-            return Match(endpoint, found.groupdict(), ())
+            if endpoint is not None:
+                return Match(endpoint, found.groupdict(), ())
+            allowed.update(methods)
+        if allowed:
+            return Match(None, {}, tuple(sorted(allowed)))
         return None

@@ -5,6 +5,7 @@ This is the whole behaviour; the server module only converts HTTP to `Request` a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from klingsim.core import controls, inputs, media
+from klingsim.core import auth, controls, evaluate, inputs, media
 from klingsim.core.accounts import KeyRegistry
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
@@ -28,18 +29,17 @@ from klingsim.core.ratelimit import Limit, RateLimiter
 from klingsim.core.routing import Match, Router
 from klingsim.core.signing import OUTPUTS_PREFIX, OutputRef, UrlSigner
 from klingsim.core.store import MemoryStore, Store
-from klingsim.core.validation import validate
 from klingsim.spec import (
+    TERMINAL_PHASES,
     AccountView,
     Action,
+    AuthFailure,
     Endpoint,
     ErrorRole,
     JobView,
-    ParamType,
     Phase,
     ProviderSpec,
     Settlement,
-    Variant,
     Violation,
     fill_envelope,
 )
@@ -62,15 +62,17 @@ class Runtime:
     def __init__(self, spec: ProviderSpec) -> None:
         self.spec = spec
         self.router = Router(spec)
+        # Settings that override a typed field were written through to it (ProviderSpec.with_settings).
         self.settings = spec.setting_values()
-        self.url_lifetime = int(self.settings.get("output_url_lifetime_seconds", spec.urls.lifetime_seconds))
+        self.url_lifetime = spec.urls.lifetime_seconds
         self.id_shape = re.compile(spec.ids.pattern)
-        self.id_malformed_error = str(self.settings.get("malformed_id_error", ""))
-        self.default_balance = Decimal(str(self.settings.get("default_balance", spec.prices.default_balance)))
-        self.refund_failed = bool(self.settings.get("refund_failed_jobs", spec.prices.refund_on_failure))
+        self.id_malformed_error = spec.ids.malformed_error
+        self.default_balance = spec.prices.default_balance
+        self.refund_failed = spec.prices.refund_on_failure
         # Synchronous creates (Plan.wait): the longest render answered finished; the status of a failed one.
-        self.sync_wait = float(self.settings.get("sync_wait_seconds", math.inf))
-        self.sync_failure_status = int(self.settings.get("sync_failure_status", 0))
+        self.sync_wait = spec.sync.max_seconds if spec.sync is not None else math.inf
+        self.sync_failure_status = spec.sync.failure_status if spec.sync is not None else 0
+        self.jwt = spec.auth.signed
 
 
 class Simulator:
@@ -89,8 +91,11 @@ class Simulator:
         rate_limits: Mapping[str, Limit | None] | None = None,
         store: Store | None = None,
         callback_transport: Transport | None = None,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
+        # JWT `exp`/`nbf` are judged on the wall clock: tokens are minted by real clocks (official Kling).
+        self.wall: Callable[[], float] = wall_clock if wall_clock is not None else time.time
         self.seed = seed
         self.runtimes = {spec.id: Runtime(spec) for spec in specs}
         self.store: Store = store if store is not None else MemoryStore()
@@ -144,41 +149,59 @@ class Simulator:
                 answer = gate(self, rt, endpoint, req, account)
                 if answer is not None:
                     return answer
-            if endpoint.action is Action.CREATE:
-                return self._create(rt, endpoint, req, account)
-            if endpoint.action is Action.STATUS:
+            action = endpoint.action
+            if action is Action.CREATE:
+                return self._create(rt, endpoint, req, account, match.path_params)
+            if action in (Action.STATUS, Action.RESULT, Action.CANCEL):
                 job_id = (
                     match.path_params.get(endpoint.id_param)
                     if endpoint.id_in == "path"
                     else req.query.get(endpoint.id_param)
                 )
-                return self._status(rt, req, account, job_id)
+                return self._job_operation(rt, endpoint, req, account, job_id)
             return self._account_action(rt, endpoint, req, account)
         except Violation as violation:
             return self.error(rt, violation.code, violation.message, violation.param)
 
     def _authenticate(self, rt: Runtime, req: Request) -> str:
+        """The account of the request's credential, read by the provider's declared schemes."""
         spec = rt.spec
-        key: str | None = None
-        header = req.headers.get("authorization")
-        if header is not None:
-            scheme, _, token = header.strip().partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise Violation(spec.roles[ErrorRole.INVALID_KEY], "Authorization must be 'Bearer <api key>'")
-            key = token.strip()
-        else:
-            key = next((req.headers[h] for h in spec.auth.also_headers if req.headers.get(h)), None)
-        if key is None:
-            raise Violation(spec.roles[ErrorRole.MISSING_KEY])
-        account = self.keys.account_of(spec.id, key)
+        try:
+            credential = auth.read_credential(spec.auth, req.headers)
+            key = credential.key
+            account = self.keys.account_of(spec.id, key)
+            if credential.token is not None:
+                self._verify_token(rt, credential.token, key, account)
+        except auth.AuthError as failed:
+            raise Violation(self._auth_error(rt, failed.failure), failed.message) from None
         if account is not None:
             return account
         if self.keys.strict or not spec.auth.valid_format(key):
-            raise Violation(spec.roles[ErrorRole.INVALID_KEY])
+            raise Violation(self._auth_error(rt, AuthFailure.UNKNOWN_KEY))
         account = self.keys.add(spec.id, key)
         if not self.ledger.exists(spec.id, account):
             self.ledger.set_balance(spec.id, account, rt.default_balance, self.clock.now())
         return account
+
+    def _verify_token(self, rt: Runtime, token: auth.Token, key: str, account: str | None) -> None:
+        """A signed token: its signature when the key's secret is known (always, under --strict-keys), then
+        its `nbf`/`exp` on the wall clock."""
+        secret = self.keys.secret_of(rt.spec.id, key)
+        if secret is None and self.keys.strict:
+            raise auth.AuthError(
+                AuthFailure.UNKNOWN_KEY if account is None else AuthFailure.BAD_SIGNATURE,
+                "the key is not registered" if account is None else "the key has no registered secret",
+            )
+        if secret is not None and not auth.signature_ok(token, secret):
+            raise auth.AuthError(AuthFailure.BAD_SIGNATURE, "the token's signature does not verify")
+        auth.check_times(token, self.wall())
+
+    def _auth_error(self, rt: Runtime, failure: AuthFailure) -> str:
+        spec = rt.spec
+        code = spec.auth.errors.get(failure)
+        if code:
+            return code
+        return spec.roles[ErrorRole.MISSING_KEY if failure is AuthFailure.MISSING else ErrorRole.INVALID_KEY]
 
     def _parse_body(self, rt: Runtime, req: Request) -> dict[str, Any]:
         roles = rt.spec.roles
@@ -203,38 +226,23 @@ class Simulator:
             raise Violation(roles[ErrorRole.MALFORMED_BODY], "Request body must be a JSON object")
         return body
 
-    def _variant(self, rt: Runtime, endpoint: Endpoint, body: dict[str, Any]) -> Variant:
-        assert endpoint.body is not None
-        spec_body = endpoint.body
-        if not spec_body.discriminator:
-            return spec_body.variants[0]
-        field = spec_body.discriminator
-        name = body.get(field)
-        if name is None:
-            first = spec_body.variants[0].param(field)
-            if first is not None and first.has_default:
-                name = first.default
-            else:
-                raise Violation(rt.spec.roles[ErrorRole.VALIDATION], f"{field} is required", param=field)
-        variant = spec_body.variant(name) if isinstance(name, str) else None
-        if variant is None:
-            code = spec_body.unknown_variant_error or rt.spec.roles[ErrorRole.VALIDATION]
-            raise Violation(code, f"Unknown {field}: {name!r}", param=field)
-        return variant
-
-    def _create(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
+    def _create(
+        self, rt: Runtime, endpoint: Endpoint, req: Request, account: str, path_params: Mapping[str, str]
+    ) -> Response:
         spec = rt.spec
-        body = self._query_fields(rt, endpoint, req, self._parse_body(rt, req))
-        if spec.hooks.normalize is not None:
-            body = spec.hooks.normalize(body)
-        variant = self._variant(rt, endpoint, body)
-        request = validate(variant, body, spec.roles[ErrorRole.VALIDATION])
-        callback_url = controls.accept_callback(self, rt, body)
+        body = self._parse_body(rt, req)
+        read = evaluate.read_request(spec, endpoint, body, req.query, path_params, self.allow_http_callbacks)
+        variant, request = read.variant, read.request
         probed = inputs.inspect(self, rt, variant, request)
         # Hooks see the settings, plus the probed seconds of inputs that are klingsim outputs (core.inputs).
-        plan = spec.hooks.plan(variant.name, request, {**rt.settings, "input_seconds": probed})
+        _, plan = evaluate.conclude(spec, variant, request, {**rt.settings, "input_seconds": probed}, probed)
         price = spec.prices.price(plan.price_key, plan.billed_seconds)
+        wait = plan.wait or endpoint.wait
         now = self.clock.now()
+        if spec.concurrency is not None:
+            self._admit_concurrent(rt, account)
+        for name in endpoint.unique_fields:
+            self._refuse_reused(rt, account, name, request.get(name))
         job_id = self._new_id(rt, plan.id_family, now)
         hold = spec.prices.settlement is Settlement.HOLD_THEN_CAPTURE
         try:
@@ -255,9 +263,11 @@ class Simulator:
             plan=plan,
             cost=price,
             created_at=now,
-            run_at=now if plan.wait else now + queued,  # a synchronous call is worked on at once
+            run_at=now if wait else now + queued,  # a synchronous call is worked on at once
             finish_at=now + queued + work,
         )
+        if len(spec.operations(Action.CREATE)) > 1:
+            job.meta["operation"] = endpoint.op_id
         prompt = request.get("prompt")
         marker = FAIL_MARKER.search(prompt) if isinstance(prompt, str) else None
         if marker is not None:
@@ -267,28 +277,48 @@ class Simulator:
             )
         # A synchronous answer carries the result itself: callbacks are for asynchronous jobs (Prospolabs:
         # "Receive a callback when async generation completes", https://helios-7yg.pages.dev/docs/).
-        controls.prepare_job(self, rt, job, None if plan.wait else callback_url, req.origin)
+        controls.prepare_job(self, rt, job, None if wait else read.callback_url, req.origin)
         self.engine.add(job)
         self.store.save_job(job)
         self.engine.tick()
-        if plan.wait:
+        if wait:
             return self._answer_waited(rt, endpoint, job, req.origin)
-        status = int(rt.settings.get("create_success_status", endpoint.success_status))
-        return Response(status, spec.hooks.render_created(self.view(rt, job, req.origin)))
+        view = self.view(rt, job, req.origin)
+        render = endpoint.render or spec.hooks.render_created
+        return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
 
-    def _query_fields(
-        self, rt: Runtime, endpoint: Endpoint, req: Request, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Query parameters a create endpoint declares (`?async=true`) fill that body field if not sent."""
-        for param in endpoint.query:
-            raw = req.query.get(param.name)
-            if raw is None or param.name in body:
-                continue
-            if param.type is ParamType.BOOLEAN and raw.lower() not in ("true", "false"):
-                code = rt.spec.roles[ErrorRole.VALIDATION]
-                raise Violation(code, f"{param.name} must be true or false", param.name)
-            body[param.name] = raw.lower() == "true" if param.type is ParamType.BOOLEAN else raw
-        return body
+    def _admit_concurrent(self, rt: Runtime, account: str) -> None:
+        """TOO_MANY_JOBS when the account already has as many unfinished jobs as it may."""
+        limit = rt.spec.concurrency
+        assert limit is not None
+        spec_id = rt.spec.id
+        running = sum(
+            1 for j in self.engine.jobs() if j.provider == spec_id and j.account == account and not j.terminal
+        )
+        if running >= limit.max_jobs:
+            code = limit.error or rt.spec.roles[ErrorRole.TOO_MANY_JOBS]
+            raise Violation(code, f"at most {limit.max_jobs} unfinished jobs per account")
+
+    def _refuse_reused(self, rt: Runtime, account: str, name: str, value: Any) -> None:
+        if value is None:
+            return
+        spec_id = rt.spec.id
+        if any(
+            j.provider == spec_id and j.account == account and j.request.get(name) == value
+            for j in self.engine.jobs()
+        ):
+            raise Violation(
+                rt.spec.roles[ErrorRole.VALIDATION],
+                f"{name} {value!r} is already used by another task of this account",
+                name,
+                f"{name}:unique",
+            )
+
+    @staticmethod
+    def _op_headers(endpoint: Endpoint, view: JobView) -> tuple[tuple[str, str], ...]:
+        if endpoint.headers is None:
+            return ()
+        return tuple((k.lower(), v) for k, v in endpoint.headers(view).items())
 
     def _answer_waited(self, rt: Runtime, endpoint: Endpoint, job: Job, origin: str) -> Response:
         """A synchronous create: the job ends before the answer when its render fits in the wait bound.
@@ -300,7 +330,9 @@ class Simulator:
             self.engine.finish(job, job.planned_failure)
         failed = job.phase is Phase.FAILED and rt.sync_failure_status
         status = rt.sync_failure_status if failed else endpoint.success_status
-        return Response(status, rt.spec.hooks.render_job(self.view(rt, job, origin)))
+        view = self.view(rt, job, origin)
+        render = endpoint.render or rt.spec.hooks.render_job
+        return Response(status, render(view), self._op_headers(endpoint, view))
 
     def _new_id(self, rt: Runtime, family: str, now: float) -> str:
         template = rt.spec.ids.templates[family]
@@ -309,37 +341,93 @@ class Simulator:
             if self.engine.get(rt.spec.id, job_id) is None:
                 return job_id
 
-    def _status(self, rt: Runtime, req: Request, account: str, job_id: str | None) -> Response:
+    def _job_operation(
+        self, rt: Runtime, endpoint: Endpoint, req: Request, account: str, job_id: str | None
+    ) -> Response:
+        """STATUS, RESULT or CANCEL of one job of the account, found by the id the operation reads."""
         spec = rt.spec
-        endpoint = spec.endpoint(Action.STATUS)
         if not job_id:
             raise Violation(
                 spec.roles[ErrorRole.VALIDATION], f"{endpoint.id_param} is required", param=endpoint.id_param
             )
-        job = self.find_job(rt, job_id, account)
-        return Response(200, spec.hooks.render_job(self.view(rt, job, req.origin)))
+        job = self.find_job(rt, job_id, account, endpoint)
+        hooks = spec.hooks
+        if endpoint.action is Action.CANCEL:
+            if job.phase not in endpoint.cancellable:
+                code = endpoint.role(spec.roles, ErrorRole.ALREADY_FINISHED)
+                raise Violation(code, f"{job_id} can no longer be cancelled")
+            self.engine.finish(job, endpoint.cancel_error)
+            view = self.view(rt, job, req.origin)
+            render = endpoint.render or hooks.render_cancel or hooks.render_job
+            return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
+        view = self.view(rt, job, req.origin)
+        if job.phase in TERMINAL_PHASES or endpoint.pending_status is None:
+            status = endpoint.success_status
+        else:
+            status = endpoint.pending_status
+        if endpoint.action is Action.RESULT:
+            if job.phase is Phase.FAILED:
+                code = job.error[0] if job.error else ""
+                known = {e.code for e in spec.errors}
+                return self.error(
+                    rt, code if code in known else spec.roles[ErrorRole.INTERNAL], view.error_message
+                )
+            if job.phase is Phase.SUCCEEDED:
+                render = endpoint.render or hooks.render_result or hooks.render_job
+                return Response(status, render(view), self._op_headers(endpoint, view))
+            return Response(status, hooks.render_job(view))
+        render = endpoint.render or hooks.render_job
+        return Response(status, render(view), self._op_headers(endpoint, view))
 
-    def find_job(self, rt: Runtime, job_id: str, account: str | None) -> Job:
-        """The job, if it exists and belongs to `account` (None: any); otherwise the provider's not-found."""
+    def find_job(
+        self, rt: Runtime, job_id: str, account: str | None, endpoint: Endpoint | None = None
+    ) -> Job:
+        """The job, if it exists and belongs to `account` (None: any) and to the creates the operation
+        reads (`jobs_of`), found by its id or an `id_fields` value; otherwise the provider's not-found."""
         spec = rt.spec
         if rt.id_shape.fullmatch(job_id) is None and rt.id_malformed_error:
             raise Violation(rt.id_malformed_error, f"Invalid task id: {job_id}", param="task_id")
         job = self.engine.get(spec.id, job_id)
+        if job is None and endpoint is not None and endpoint.id_fields and account is not None:
+            job = next(
+                (
+                    j
+                    for j in self.engine.jobs()
+                    if j.provider == spec.id
+                    and j.account == account
+                    and any(j.request.get(f) == job_id for f in endpoint.id_fields)
+                ),
+                None,
+            )
+        if job is not None and endpoint is not None and endpoint.jobs_of:
+            made_by = job.meta.get("operation", spec.operations(Action.CREATE)[0].op_id)
+            job = job if made_by in endpoint.jobs_of else None
         if job is None or (account is not None and job.account != account):
-            raise Violation(spec.roles[ErrorRole.NOT_FOUND], f"{job_id} does not exist")
+            code = (
+                endpoint.role(spec.roles, ErrorRole.NOT_FOUND)
+                if endpoint
+                else spec.roles[ErrorRole.NOT_FOUND]
+            )
+            raise Violation(code, f"{job_id} does not exist")
         return job
 
     def _account_action(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
         hooks = rt.spec.hooks
         if endpoint.action is Action.MODELS and hooks.render_models is not None:
             return Response(200, hooks.render_models())
-        # Only the usage answer lists jobs; balance answers stay O(1) however many jobs the store holds.
-        with_jobs = endpoint.action is Action.USAGE
+        # Only the usage and list answers list jobs; balance answers stay O(1) however many jobs exist.
+        with_jobs = endpoint.action in (Action.USAGE, Action.LIST)
         view = self.account_view(rt.spec.id, account, req.origin if with_jobs else None)
         if endpoint.action is Action.BALANCE and hooks.render_balance is not None:
-            return Response(200, hooks.render_balance(view))
+            return Response(endpoint.success_status, hooks.render_balance(view))
         if endpoint.action is Action.USAGE and hooks.render_usage is not None:
             return Response(200, hooks.render_usage(view, req.query))
+        if endpoint.action is Action.LIST and hooks.render_list is not None:
+            if endpoint.jobs_of:
+                first = rt.spec.operations(Action.CREATE)[0].op_id
+                kept = tuple(j for j in view.jobs if (j.operation or first) in endpoint.jobs_of)
+                view = dataclasses.replace(view, jobs=kept)
+            return Response(endpoint.success_status, hooks.render_list(view, req.query))
         return self.error(
             rt, rt.spec.roles[ErrorRole.ROUTE_NOT_FOUND], f"No route for {req.method} {req.path}"
         )
@@ -371,6 +459,8 @@ class Simulator:
             error_message=job.error[1] if job.error else None,
             settings=rt.settings,
             planned_seconds=job.finish_at - job.created_at,
+            origin=origin,
+            operation=str(job.meta.get("operation", "")),
         )
 
     def account_view(self, provider: str, account: str, jobs_origin: str | None = None) -> AccountView:
@@ -409,6 +499,8 @@ class Simulator:
         body = fill_envelope(template, err, text, param, rt.spec.envelope.optional)
         if err.retry_after is not None and not any(h[0] == "retry-after" for h in headers):
             headers = (*headers, ("retry-after", str(err.retry_after)))
+        if err.headers:
+            headers = (*headers, *err.header_values())
         return Response(err.status, body, headers)
 
     # ----------------------------------------------------------------- engine events

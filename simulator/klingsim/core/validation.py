@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from klingsim.spec import ForbiddenWhen, Param, ParamType, RequiredWhen, Variant, Violation
+from klingsim.spec.constraints import Facts, check_rule
 
 _JSON_TYPE = {
     ParamType.STRING: "a string",
@@ -17,8 +18,11 @@ _JSON_TYPE = {
 }
 
 
-def _fail(param: Param, path: str, detail: str, generic: str) -> Violation:
-    return Violation(param.error or generic, f"{path} {detail}", param=path)
+def _fail(param: Param, path: str, detail: str, generic: str, rule: str = "type") -> Violation:
+    """The Violation of one field rule; its constraint id is `<path>:<rule>` (`duration:maximum`)."""
+    if rule == "type" and param.type_message:
+        detail = param.type_message
+    return Violation(param.error or generic, f"{path} {detail}", param=path, constraint=f"{path}:{rule}")
 
 
 def _number(value: Any, param: Param, path: str, generic: str) -> int | float:
@@ -35,13 +39,13 @@ def _number(value: Any, param: Param, path: str, generic: str) -> int | float:
     # JSON Schema's integer: any number with a zero fractional part, so 5.0 is 5 but 5.5 is refused.
     if isinstance(number, float) and (param.type is ParamType.INTEGER or param.whole):
         if not number.is_integer():
-            raise _fail(param, path, "must be a whole number", generic)
+            raise _fail(param, path, "must be a whole number", generic, "whole")
         number = int(number)
     # Compare as exact numbers: a 400-digit integer must fail the range check, not overflow a float.
     if param.minimum is not None and number < param.minimum:
-        raise _fail(param, path, f"must be at least {_fmt(param.minimum)}", generic)
+        raise _fail(param, path, f"must be at least {_fmt(param.minimum)}", generic, "minimum")
     if param.maximum is not None and number > param.maximum:
-        raise _fail(param, path, f"must be at most {_fmt(param.maximum)}", generic)
+        raise _fail(param, path, f"must be at most {_fmt(param.maximum)}", generic, "maximum")
     return number
 
 
@@ -69,9 +73,10 @@ def check_value(param: Param, value: Any, path: str, generic: str) -> Any:
                 if param.min_length == 1
                 else f"must be at least {param.min_length} characters",
                 generic,
+                "min_length",
             )
         if param.max_length is not None and len(value) > param.max_length:
-            raise _fail(param, path, f"must be at most {param.max_length} characters", generic)
+            raise _fail(param, path, f"must be at most {param.max_length} characters", generic, "max_length")
     elif kind is ParamType.BOOLEAN:
         if not isinstance(value, bool):
             raise _fail(param, path, "must be a boolean (true or false)", generic)
@@ -79,7 +84,7 @@ def check_value(param: Param, value: Any, path: str, generic: str) -> Any:
         if not isinstance(value, list):
             raise _fail(param, path, "must be an array", generic)
         if param.max_items is not None and len(value) > param.max_items:
-            raise _fail(param, path, f"must have at most {param.max_items} items", generic)
+            raise _fail(param, path, f"must have at most {param.max_items} items", generic, "max_items")
         if param.items is not None:
             value = [check_value(param.items, v, f"{path}[{i}]", generic) for i, v in enumerate(value)]
     elif kind is ParamType.OBJECT:
@@ -88,7 +93,7 @@ def check_value(param: Param, value: Any, path: str, generic: str) -> Any:
         value = check_fields(param.properties, value, generic, prefix=f"{path}.")
     if param.enum is not None and value not in param.enum:
         allowed = ", ".join(str(v) for v in param.enum)
-        raise _fail(param, path, f"must be one of: {allowed}", generic)
+        raise _fail(param, path, f"must be one of: {allowed}", generic, "enum")
     return value
 
 
@@ -101,7 +106,7 @@ def check_fields(
         path = prefix + param.name
         if param.name not in body:
             if param.required:
-                raise _fail(param, path, "is required", generic)
+                raise _fail(param, path, "is required", generic, "required")
             if param.has_default:
                 out[param.name] = param.default
             continue
@@ -109,22 +114,25 @@ def check_fields(
     return out
 
 
-def _present(value: Any) -> bool:
-    return value is not None and value not in ("", [])
+def rule_id(rule: RequiredWhen | ForbiddenWhen) -> str:
+    """A rule's id: its own, or one made of what it says (`required-when:type=*-image-to-video:image`)."""
+    if rule.id:
+        return rule.id
+    cond = rule.when
+    said = ",".join(str(v) for v in cond.values) or ",".join(f"*{s}" for s in cond.suffixes)
+    kind, fields = (
+        ("required-when", rule.any_of) if isinstance(rule, RequiredWhen) else ("forbidden-when", rule.fields)
+    )
+    return f"{kind}:{cond.field}={said}:{'|'.join(fields)}"
 
 
 def validate(variant: Variant, body: dict[str, Any], generic: str) -> dict[str, Any]:
     """The body with defaults applied, or the first Violation: field rules first, then cross-field rules."""
     checked = check_fields(variant.params, body, generic)
+    facts = Facts(checked)
     for rule in variant.rules:
-        if not rule.when.holds(checked):
-            continue
-        if isinstance(rule, RequiredWhen) and not any(_present(checked.get(f)) for f in rule.any_of):
-            raise Violation(rule.error, rule.message, param=rule.any_of[0])
-        if isinstance(rule, ForbiddenWhen):
-            for name in rule.fields:
-                if _present(body.get(name)):
-                    raise Violation(
-                        rule.error, rule.message or f"{name} is not allowed with this request", param=name
-                    )
+        broken = check_rule(rule, facts, body)
+        if broken is not None:
+            message, param = broken
+            raise Violation(rule.error, message, param=param, constraint=rule_id(rule))
     return checked

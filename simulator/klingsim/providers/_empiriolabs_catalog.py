@@ -1,6 +1,6 @@
 """EmpirioLabs catalogue as the pages write it: USD price rows and the request parameters of both models.
 
-Seed 000 documents `kling-o3`, seed 004 `kling-3-0-turbo`; guesses are marked inferred (providers.md 1.2-1.3).
+Seed 000 documents `kling-o3`, seed 004 `kling-3-0-turbo`; guesses are marked inferred with their reason.
 """
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ from typing import Any
 from klingsim.providers._empiriolabs_plan import INVALID, O3, TURBO
 from klingsim.providers._empiriolabs_render import USAGE_LIMIT_MAX
 from klingsim.spec import (
+    Bound,
+    Count,
+    DocRef,
+    EachItem,
     ForbiddenWhen,
+    FromSetting,
+    NoEmptyItems,
     Param,
     ParamType,
     Rate,
@@ -39,7 +45,8 @@ def _o3_row(tier: str, rate: str, quote: str, **match: Any) -> Rate:
 
 RATES = (
     _o3_row("standard", "0.168", "Standard T2V/I2V", input="text_image", sound=False),
-    # C10: `sound` defaults to true, so a request that leaves it out is billed at the Sound row.
+    # `sound` defaults to true while the table lists separate Sound rows: a request that leaves it out is
+    # billed at the Sound row.
     _o3_row("standard", "0.224", "Standard T2V/I2V Sound", input="text_image", sound=True),
     _o3_row("standard", "0.252", "Standard Video Input", input="video"),
     _o3_row("pro", "0.224", "Pro T2V/I2V", input="text_image", sound=False),
@@ -58,7 +65,7 @@ PROMPT = Param(
     ParamType.STRING,
     inferred(
         "the pages give prompt no default and every example sends one, so it is required; its length "
-        "is unstated, so 2500 characters, the upstream Kling limit (providers.md C1)"
+        "is unstated, so 2500 characters, the upstream Kling and fal limit"
     ),
     required=True,
     min_length=1,
@@ -66,7 +73,8 @@ PROMPT = Param(
     example="Describe what you want Kling O3 to generate.",
 )
 DURATION_DOC = "duration | number | 5 | 3 to 15"
-# C3: "number" on both pages; integral numbers and integer strings are accepted, fractions refused.
+# "number" on both pages, while the model takes whole seconds: integral numbers and integer strings are
+# accepted, fractions refused.
 O3_DURATION = Param(
     "duration",
     ParamType.NUMBER,
@@ -76,7 +84,7 @@ O3_DURATION = Param(
     maximum=15,
     whole=True,
     numeric_strings=True,
-    description="Seconds; with a multi-scene prompt, unprefixed scenes share it evenly (providers.md C4)",
+    description="Seconds; in a multi-scene prompt `Ns:` sets a scene, unprefixed scenes share it evenly",
 )
 
 O3_PARAMS = (
@@ -142,7 +150,7 @@ O3_PARAMS = (
         ParamType.STRING,
         seed(O3_SEED, "reference_imagesstring--Comma-separated image URLs for reference workflow."),
         min_length=1,
-        description="Comma-separated URLs; an array of URLs is accepted too (providers.md C21)",
+        description="Comma-separated URLs (as the page types it); an array of URLs is accepted too",
     ),
     Param(
         "reference_videos",
@@ -150,7 +158,7 @@ O3_PARAMS = (
         seed(O3_SEED, "reference_videosstring--Comma-separated video URLs for reference workflow."),
         min_length=1,
         format="video-urls",
-        description="Comma-separated URLs; an array of URLs is accepted too (providers.md C21)",
+        description="Comma-separated URLs (as the page types it); an array of URLs is accepted too",
     ),
 )
 
@@ -180,7 +188,7 @@ O3_RULES = (
         seed(O3_SEED, _WORKFLOWS),
         message="workflow reference needs reference_images or reference_videos",
     ),
-    # Decision 4 / C22: the page says 4K does not take video inputs; a request that sends one is a 400.
+    # The page says 4K does not take video inputs; a request that sends one is refused (400).
     ForbiddenWhen(
         ("video", "reference_videos"),
         When("model_tier", ("4k",)),
@@ -242,12 +250,105 @@ TURBO_PARAMS = (
     ),
 )
 
+
+def _reference_list(name: str, quote: str, limit: str, doc_limit: DocRef) -> tuple[Any, ...]:
+    return (
+        NoEmptyItems(
+            f"empiriolabs.{name}-no-empty-item",
+            INVALID,
+            seed(O3_SEED, quote),
+            f"{name} has an empty item; send comma-separated URLs",
+            path=name,
+        ),
+        Count(
+            f"empiriolabs.{name}-count",
+            INVALID,
+            doc_limit,
+            f"{name} has {{count}} items; at most {{limit}} are allowed",
+            path=name,
+            split=",",
+            maximum=FromSetting(limit),
+        ),
+    )
+
+
+NOT_VIDEO_EDIT = When("@workflow", ("video_edit",), negate=True)
+SCENES_DOC = seed(
+    O3_SEED, "pipe (|) or newline-separated prompts, optionally prefixed with duration like '5s: scene text'"
+)
+O3_CONSTRAINTS = (
+    *_reference_list(
+        "reference_images",
+        "reference_imagesstring--Comma-separated image URLs for reference workflow.",
+        "max_reference_images",
+        inferred("the reference list limit is undocumented; 7 images, the upstream Kling O3 limit"),
+    ),
+    *_reference_list(
+        "reference_videos",
+        "reference_videosstring--Comma-separated video URLs for reference workflow.",
+        "max_reference_videos",
+        inferred("the reference list limit is undocumented; 1 video, the upstream Kling O3 limit"),
+    ),
+    RequiredWhen(
+        ("image",),
+        When("image_end", present=True),
+        INVALID,
+        seed(O3_SEED, "image_endstring--Optional last-frame image URL for image-to-video."),
+        "image_end is the last frame of an image-to-video job; send image too",
+        id="empiriolabs.image-end-needs-image",
+        param="image_end",
+    ),
+    Count(
+        "empiriolabs.scenes-at-least-one",
+        INVALID,
+        SCENES_DOC,
+        "prompt must contain at least one scene",
+        param="prompt",
+        path="@scenes",
+        minimum=1,
+    ),
+    Count(
+        "empiriolabs.scenes-at-most",
+        INVALID,
+        seed(O3_SEED, "Up to 6 scenes."),
+        "prompt has {count} scenes; at most {limit} are allowed",
+        param="prompt",
+        path="@scenes",
+        maximum=FromSetting("max_scenes"),
+    ),
+    EachItem(
+        "empiriolabs.scene-seconds",
+        INVALID,
+        inferred("a scene shorter than 1 s can't be rendered, so it is refused (setting min_scene_seconds)"),
+        "scene {index1} lasts {value:.3g} s; each scene needs at least {limit} s",
+        when=(NOT_VIDEO_EDIT,),
+        param="prompt",
+        path="@scenes",
+        field="seconds",
+        minimum=FromSetting("min_scene_seconds"),
+    ),
+    Bound(
+        "empiriolabs.scenes-total",
+        INVALID,
+        inferred(
+            "a multi-scene video may last at most the model's 15 s ('3 to 15'); a video edit follows its "
+            "source instead (setting max_total_seconds)"
+        ),
+        "the scenes last {value} s in total; at most {limit} s",
+        when=(NOT_VIDEO_EDIT,),
+        param="prompt",
+        path="@scene_total",
+        maximum=FromSetting("max_total_seconds"),
+    ),
+)
+
 VARIANTS = (
     Variant(
         O3,
         O3_PARAMS,
         seed(O3_SEED, "Kling O3 API parameters"),
         rules=O3_RULES,
+        constraints=O3_CONSTRAINTS,
         description="Kling O3: up to 6 scenes, tiers standard/pro/4k, workflows t2v/i2v/video_edit/reference",
     ),
     Variant(

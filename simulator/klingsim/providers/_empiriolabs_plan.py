@@ -1,7 +1,7 @@
 """EmpirioLabs request planning: multi-scene prompts, workflow detection, price keys and output plans.
 
-Sources: seed 000 (kling-o3) and seed 004 (kling-3-0-turbo); the gaps are resolved as providers.md
-Decisions 4 and C4, C10, C21, C22 say, and every guessed number is a Setting of the provider's spec.
+Sources: seed 000 (kling-o3) and seed 004 (kling-3-0-turbo); every guessed number is a Setting of the
+provider's spec. The rules between fields are declared as constraints in _empiriolabs_catalog.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from klingsim.spec import OutputPlan, Plan, Violation
+from klingsim.spec import OutputPlan, Plan
 
 O3 = "kling-o3"
 TURBO = "kling-3-0-turbo"
@@ -41,15 +41,10 @@ def _present(value: Any) -> bool:
     return value is not None and value not in ("", [])
 
 
-def parse_scenes(prompt: str, duration: Decimal, max_scenes: int) -> tuple[Scene, ...]:
-    """The prompt's scenes with their seconds (C4): `Ns:` sets a scene; unprefixed scenes share `duration`."""
+def parse_scenes(prompt: str, duration: Decimal) -> tuple[Scene, ...]:
+    """The prompt's scenes with their seconds: `Ns:` sets a scene; unprefixed scenes share `duration`
+    (the page calls duration "per-scene" yet allows "up to 6 scenes" in a 3-15 s model)."""
     raw = [part for part in _SEPARATORS.split(prompt) if part.strip()]
-    if not raw:
-        raise Violation(INVALID, "prompt must contain at least one scene", param="prompt")
-    if len(raw) > max_scenes:
-        raise Violation(
-            INVALID, f"prompt has {len(raw)} scenes; at most {max_scenes} are allowed", param="prompt"
-        )
     fixed: list[tuple[str, Decimal | None]] = []
     for part in raw:
         found = _PREFIX.match(part)
@@ -60,36 +55,19 @@ def parse_scenes(prompt: str, duration: Decimal, max_scenes: int) -> tuple[Scene
     return tuple(Scene(text, share if s is None else s, s is not None) for text, s in fixed)
 
 
-def scene_total(
-    scenes: tuple[Scene, ...], duration: Decimal, max_total: Decimal, min_scene: Decimal
-) -> Decimal:
-    """Total seconds of a multi-scene prompt; 400 when a scene is too short or the total too long (C4)."""
-    for index, scene in enumerate(scenes, start=1):
-        if scene.seconds < min_scene:
-            raise Violation(
-                INVALID,
-                f"scene {index} lasts {scene.seconds:.3g} s; each scene needs at least {min_scene} s",
-                param="prompt",
-            )
+def scene_total(scenes: tuple[Scene, ...], duration: Decimal) -> Decimal:
+    """Total seconds of a multi-scene prompt."""
     prefixed = sum((s.seconds for s in scenes if s.prefixed), Decimal(0))
     # The unprefixed scenes share `duration` exactly, so add it once rather than summing rounded shares.
-    total = prefixed + (duration if any(not s.prefixed for s in scenes) else Decimal(0))
-    if total > max_total:
-        raise Violation(INVALID, f"the scenes last {total} s in total; at most {max_total} s", param="prompt")
-    return total
+    return prefixed + (duration if any(not s.prefixed for s in scenes) else Decimal(0))
 
 
-def split_list(body: Mapping[str, Any], name: str, limit: int) -> tuple[str, ...]:
-    """A comma-separated URL list (seed 000) as items; empty items and lists over `limit` are a 400."""
+def split_list(body: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    """A comma-separated URL list (seed 000) as items."""
     value = body.get(name)
     if not _present(value):
         return ()
-    items = tuple(item.strip() for item in str(value).split(","))
-    if any(not item for item in items):
-        raise Violation(INVALID, f"{name} has an empty item; send comma-separated URLs", param=name)
-    if len(items) > limit:
-        raise Violation(INVALID, f"{name} has {len(items)} items; at most {limit} are allowed", param=name)
-    return items
+    return tuple(item.strip() for item in str(value).split(","))
 
 
 def detect_workflow(body: Mapping[str, Any], order: tuple[str, ...]) -> str:
@@ -105,20 +83,24 @@ def _number(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-def plan_o3(body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
-    tier: str = body["model_tier"]
+def derive(variant: str, body: dict[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What the O3 constraints and plan read: the resolved workflow, the scenes and their total seconds."""
+    if variant != O3:
+        return {}
     workflow: str = body["workflow"]
     if workflow == "auto":
         workflow = detect_workflow(body, tuple(settings["auto_workflow_order"]))
-    references = split_list(body, "reference_images", int(settings["max_reference_images"]))
-    ref_videos = split_list(body, "reference_videos", int(settings["max_reference_videos"]))
-    if _present(body.get("image_end")) and not _present(body.get("image")):
-        # Seed 000: image_end is the "Optional last-frame image URL for image-to-video": it needs image.
-        raise Violation(
-            INVALID, "image_end is the last frame of an image-to-video job; send image too", "image_end"
-        )
     duration = _number(body["duration"])
-    scenes = parse_scenes(body["prompt"], duration, int(settings["max_scenes"]))
+    scenes = parse_scenes(body["prompt"], duration)
+    return {"workflow": workflow, "scenes": scenes, "scene_total": scene_total(scenes, duration)}
+
+
+def plan_o3(body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
+    tier: str = body["model_tier"]
+    derived = derive(O3, body, settings)
+    workflow: str = derived["workflow"]
+    references = split_list(body, "reference_images")
+    ref_videos = split_list(body, "reference_videos")
     video_input = workflow == "video_edit" or (workflow == "reference" and bool(ref_videos))
     if workflow == "video_edit":
         # The source sets the length, capped to 10 s (seed 000): probed when it is a klingsim output (the
@@ -127,8 +109,7 @@ def plan_o3(body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
         source = _number(probed) if probed is not None else _number(settings["video_input_seconds"])
         seconds = min(source, _number(settings["video_input_cap_seconds"]))
     else:
-        limits = _number(settings["max_total_seconds"]), _number(settings["min_scene_seconds"])
-        seconds = scene_total(scenes, duration, *limits)
+        seconds = derived["scene_total"]
     sound = bool(body["sound"])
     if tier == "4k":
         key: dict[str, Any] = {"model": O3, "model_tier": "4k"}
@@ -143,7 +124,7 @@ def plan_o3(body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
         output=OutputPlan(body["aspect_ratio"], TIER_LINES[tier], float(seconds), audio),
         extra={
             "workflow": workflow,
-            "scenes": len(scenes),
+            "scenes": len(derived["scenes"]),
             "reference_images": len(references),
             "reference_videos": len(ref_videos),
         },
@@ -168,7 +149,8 @@ def plan(variant: str, body: dict[str, Any], settings: Mapping[str, Any]) -> Pla
 
 
 def normalize(body: dict[str, Any]) -> dict[str, Any]:
-    """C21: the reference lists are comma-separated strings; arrays of strings are accepted and joined."""
+    """The reference lists are comma-separated strings on the page; arrays of strings (what the other
+    providers take) are accepted and joined."""
     out = body
     for name in ("reference_images", "reference_videos"):
         value = body.get(name)

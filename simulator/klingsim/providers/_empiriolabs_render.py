@@ -1,4 +1,4 @@
-"""EmpirioLabs response shapes: create answer, job object, usage events, models (providers.md 1.4, 1.6)."""
+"""EmpirioLabs response shapes: create answer, job object, usage events, models (public API reference)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,97 @@ from decimal import Decimal
 from typing import Any
 
 from klingsim.providers._format import iso_z, number
-from klingsim.spec import AccountView, JobView, Phase, Violation
+from klingsim.spec import AccountView, JobView, Phase, Unit, Violation
+from klingsim.spec import shapes as s
+
+# What the renderers below answer.
+COST = s.obj(s.req("amount", s.number(unit=Unit.MONEY)), s.req("currency", s.string(enum=("USD",))))
+JOB_ERROR = s.obj(s.req("code", s.string(unit=Unit.ERROR_CODE)), s.req("message", s.string()), nullable=True)
+CREATED = s.obj(
+    s.req("job_id", s.string(unit=Unit.JOB_ID)),
+    s.req("status", s.string(unit=Unit.STATUS)),
+    s.req("poll_url", s.string()),
+    s.req("model", s.string()),
+    s.req("created_at", s.string(unit=Unit.ISO_8601)),
+)
+JOB = s.obj(
+    s.req("job_id", s.string(unit=Unit.JOB_ID)),
+    s.req("status", s.string(unit=Unit.STATUS)),
+    s.req("progress", s.number(unit=Unit.FRACTION)),
+    s.req("created_at", s.string(unit=Unit.ISO_8601)),
+    s.req("completed_at", s.string(unit=Unit.ISO_8601, nullable=True)),
+    s.req(
+        "result",
+        s.obj(
+            s.req(
+                "data",
+                s.array(
+                    s.obj(
+                        s.req("url", s.string(unit=Unit.URL)),
+                        s.req("content_type", s.string()),
+                        s.req("duration_seconds", s.number(unit=Unit.SECONDS)),
+                    )
+                ),
+            ),
+            s.req(
+                "usage",
+                s.obj(
+                    s.req("billable_units", s.number(unit=Unit.SECONDS)),
+                    s.req("billing_unit", s.string(enum=("second",))),
+                    s.req("cost", COST),
+                ),
+            ),
+            nullable=True,
+        ),
+    ),
+    s.req("error", JOB_ERROR),
+)
+USAGE_EVENT = s.obj(
+    s.req("id", s.string()),
+    s.req("object", s.string(enum=("usage_event",))),
+    s.req("created_at", s.string(unit=Unit.ISO_8601)),
+    s.req("source", s.string()),
+    s.req("model", s.string()),
+    s.req("endpoint", s.string()),
+    s.req("job_id", s.string(unit=Unit.JOB_ID)),
+    s.req("tokens", s.obj(*(s.req(k, s.integer()) for k in ("input", "output", "cached", "total")))),
+    s.req("cost", COST),
+    s.req("status", s.string(unit=Unit.STATUS)),
+    s.req("status_code", s.integer()),
+    s.req("error", JOB_ERROR),
+    s.req("output_urls", s.array(s.string(unit=Unit.URL))),
+    s.req(
+        "metadata",
+        s.obj(
+            s.req("tool_usage", s.anything("null")),
+            s.req("list_cost", s.number(unit=Unit.MONEY)),
+            s.req("billed_cost", s.number(unit=Unit.MONEY)),
+            s.req("discount_amount", s.number(unit=Unit.MONEY)),
+        ),
+    ),
+)
+USAGE_LIST = s.obj(
+    s.req("object", s.string(enum=("list",))),
+    s.req("balance", COST),
+    s.req("data", s.array(USAGE_EVENT)),
+    s.req("has_more", s.boolean()),
+    s.req("next_cursor", s.string(nullable=True)),
+)
+MODEL_LIST = s.obj(
+    s.req("object", s.string(enum=("list",))),
+    s.req(
+        "data",
+        s.array(
+            s.obj(
+                s.req("id", s.string()),
+                s.req("object", s.string(enum=("model",))),
+                s.req("owned_by", s.string()),
+                s.req("description", s.string()),
+                s.req("endpoints", s.array(s.string())),
+            )
+        ),
+    ),
+)
 
 CREATE_PATH = "/v1/videos/generations"
 USAGE_LIMIT_MAX = 100

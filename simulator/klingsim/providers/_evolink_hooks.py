@@ -7,20 +7,64 @@ from decimal import Decimal
 from typing import Any
 
 from klingsim.providers._evolink_models import EDIT, INVALID, REF
-from klingsim.providers._evolink_rules import check_request
-from klingsim.spec import AccountView, JobView, OutputPlan, Phase, Plan, Violation
+from klingsim.spec import AccountView, JobView, OutputPlan, Phase, Plan, Unit
+from klingsim.spec import shapes as s
 
-# Reference videos: "video_url (MP4/MOV, <=200 MB, >=3 s ...)", used up to 10 s
-# (https://docs.evolink.ai/en/api-manual/video-series/kling/kling-o3-reference-to-video).
-REF_VIDEO_SECONDS = (3.0, 10.0)
+# What the renderers below answer (the task object of the create and the query, and the credits).
+TASK = s.obj(
+    s.req("created", s.integer(unit=Unit.EPOCH_S)),
+    s.req("id", s.string(unit=Unit.JOB_ID)),
+    s.req("model", s.string()),
+    s.req("object", s.string()),
+    s.req("progress", s.integer(unit=Unit.PERCENT)),
+    s.req("status", s.string(unit=Unit.STATUS)),
+    s.opt("results", s.array(s.string(unit=Unit.URL))),
+    s.req(
+        "task_info",
+        s.obj(
+            s.req("can_cancel", s.boolean()),
+            s.opt("estimated_time", s.integer(unit=Unit.SECONDS)),
+            s.opt("video_duration", s.integer(unit=Unit.SECONDS)),
+        ),
+    ),
+    s.req("type", s.string()),
+    s.opt(
+        "usage",
+        s.obj(
+            s.req("billing_rule", s.string(enum=("per_call", "per_second"))),
+            s.req("credits_reserved", s.integer(minimum=0)),
+            s.req("user_group", s.string()),
+        ),
+    ),
+    s.opt(
+        "error",
+        s.obj(
+            s.req("code", s.string(unit=Unit.ERROR_CODE)),
+            s.req("message", s.string()),
+            s.req("type", s.string()),
+        ),
+    ),
+)
+_CREDITS = (
+    s.req("remaining_credits", s.number(unit=Unit.MONEY)),
+    s.req("used_credits", s.number(unit=Unit.MONEY)),
+)
+CREDITS_ANSWER = s.obj(
+    s.req(
+        "data",
+        s.obj(
+            s.req("token", s.obj(*_CREDITS, s.req("unlimited_credits", s.boolean()))),
+            s.req("user", s.obj(*_CREDITS)),
+        ),
+    ),
+    s.req("message", s.string()),
+    s.req("success", s.boolean()),
+)
 
 
 def plan(model: str, body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
-    check_request(model, body, settings)
+    # Only a klingsim output can be probed; other URLs are never fetched, so their length is trusted.
     probed: float | None = settings.get("input_seconds", {}).get("video_url")
-    if model == REF and probed is not None and not REF_VIDEO_SECONDS[0] <= probed <= REF_VIDEO_SECONDS[1]:
-        # Only a klingsim output can be probed; other URLs are never fetched, so their length is trusted.
-        raise Violation(INVALID, f"video_url must be 3-10 seconds long, not {probed:.1f}", param="video_url")
     if model == EDIT:
         seconds = probed if probed is not None else float(settings["video_edit_input_seconds"])
     else:

@@ -48,7 +48,7 @@ def _model(name: str, doc: DocRef) -> Param:
 
 
 def _prompt(doc: DocRef, example: str) -> Param:
-    # Required, but may be empty with multi_shot=true + shot_type=customize (C7): checked in `check_request`.
+    # Required, but may be empty with multi_shot=true + shot_type=customize: a constraint (_evolink_rules.py).
     return Param(
         "prompt",
         ParamType.STRING,
@@ -85,7 +85,7 @@ SOUND = Param(
     seed(SEED, "soundstringOptionalDefault: off"),
     default="off",
     enum=("on", "off"),
-    description='The strings "on" / "off" only (C2)',
+    description='The strings "on" / "off" only (as the page types it)',
 )
 CALLBACK = Param(
     "callback_url",
@@ -135,7 +135,7 @@ MODEL_PARAMS = Param(
             ParamType.STRING,
             seed(SEED, "| customize | Custom per-shot prompts and durations |"),
             enum=("customize",),
-            description="Required when multi_shot is true (C8: customize only)",
+            description="Required when multi_shot is true (the page lists customize only)",
         ),
         Param(
             "multi_prompt",
@@ -224,7 +224,7 @@ IMAGE_TO_VIDEO = Variant(
             7,
             inferred(
                 "the image-to-video page gives no count for image_urls; 7 is the seed's "
-                "subject limit and the upstream Kling O3 image limit (C9)"
+                "subject limit and the upstream Kling O3 image limit"
             ),
         ),
         _duration(15, page(I2V, "duration integer 3-15")),

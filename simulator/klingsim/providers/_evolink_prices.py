@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from klingsim.providers._evolink_models import EDIT, I2V, REF, SEED, T2V, page
 from klingsim.spec import Rate, inferred, seed
 
-# 5.4 credits = $0.0750 (seed price table), so 72 credits buy one dollar; every row agrees (C5).
+# 5.4 credits = $0.0750 (seed price table), so 72 credits buy one dollar; every row agrees.
 CREDITS_PER_USD = Decimal(72)
 BASE_CREDITS_PER_SECOND = Decimal("5.4")
 
@@ -60,7 +60,7 @@ RATES = (
     *_rows(T2V),
     *_rows(I2V),
     *_rows(REF),
-    # 81,000 UC/s at 10,000 UC per credit (C6) is 8.1 credits/s; x 1.334 for 1080p.
+    # 81,000 UC/s at 10,000 UC per credit (credits_reserved's unit) is 8.1 credits/s; x 1.334 for 1080p.
     Rate(
         {"model": EDIT, "quality": "720p", "sound": "off"},
         page(EDIT, _EDIT_QUOTE),

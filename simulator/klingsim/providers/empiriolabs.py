@@ -1,7 +1,7 @@
 """EmpirioLabs: `kling-o3` (seed 000) and `kling-3-0-turbo` (seed 004) on `POST /v1/videos/generations`.
 
-Facts and the binding resolutions of the gaps: providers.md section 1, Decision 4, C2-C4, C10, C17, C18,
-C21, C22, C27. Billing is in USD; a job's price is held at create, captured on success, released on failure.
+Each fact cites its seed line or public page; each gap filled is an inferred Setting with its reason.
+Billing is in USD; a job's price is held at create, captured on success, released on failure.
 """
 
 from __future__ import annotations
@@ -165,6 +165,7 @@ SPEC = ProviderSpec(
             seed(O3_SEED, _CREATE_DOC),
             "Submit a video generation job",
             body=BodySpec(VARIANTS, discriminator="model", unknown_variant_error="model_not_found"),
+            response=render.CREATED,
             errors=(
                 "invalid_request",
                 "insufficient_credits",
@@ -184,6 +185,7 @@ SPEC = ProviderSpec(
             "Retrieve a job",
             id_param="job_id",
             errors=("not_found", *_COMMON),
+            response=render.JOB,
         ),
         Endpoint(
             Action.USAGE,
@@ -193,6 +195,7 @@ SPEC = ProviderSpec(
             "Account balance and usage events",
             query=USAGE_QUERY,
             errors=("invalid_request", *_COMMON),
+            response=render.USAGE_LIST,
         ),
         Endpoint(
             Action.MODELS,
@@ -201,6 +204,7 @@ SPEC = ProviderSpec(
             public(f"{DOCS}/authentication", "GET /v1/models"),
             "List models",
             errors=_COMMON,
+            response=render.MODEL_LIST,
         ),
     ),
     errors=ERRORS,
@@ -249,7 +253,7 @@ SPEC = ProviderSpec(
         ),
         doc=inferred(
             "only the terminal words are known (the seeds' clients stop on 'completed' or 'failed'); "
-            "queued and running are the usual words (providers.md 1.4)"
+            "queued and running are the usual words of job APIs"
         ),
     ),
     prices=PriceTable(
@@ -287,6 +291,7 @@ SPEC = ProviderSpec(
     hooks=Hooks(
         plan=plan.plan,
         normalize=plan.normalize,
+        derive=plan.derive,
         render_created=render.render_created,
         render_job=render.render_job,
         render_usage=render.render_usage,
@@ -302,7 +307,10 @@ SPEC = ProviderSpec(
         Setting(
             "status_word_succeeded",
             "completed",
-            inferred("C17: the seeds' clients stop only on 'completed'; the vendor blog says 'succeeded'"),
+            inferred(
+                "the seeds' clients stop only on 'completed' (else they loop forever); the vendor blog says "
+                "'succeeded'"
+            ),
         ),
         Setting(
             "create_success_status",
@@ -332,9 +340,11 @@ SPEC = ProviderSpec(
         Setting(
             "max_total_seconds",
             15,
-            inferred("C4: a multi-scene video may last at most the model's 15 s ('3 to 15')"),
+            inferred("a multi-scene video may last at most the model's 15 s ('3 to 15')"),
         ),
-        Setting("min_scene_seconds", 1, inferred("C4: a scene shorter than 1 s is refused")),
+        Setting(
+            "min_scene_seconds", 1, inferred("a scene shorter than 1 s can't be rendered, so it is refused")
+        ),
         Setting(
             "video_input_cap_seconds",
             10,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from klingsim.providers._evolink_hooks import plan, render_balance, render_job
-from klingsim.providers._evolink_models import INVALID, MODELS, SEED, VARIANTS
+from klingsim.providers._evolink_hooks import CREDITS_ANSWER, TASK, plan, render_balance, render_job
+from klingsim.providers._evolink_models import INVALID, MODELS, SEED
 from klingsim.providers._evolink_prices import RATES
+from klingsim.providers._evolink_rules import VARIANTS
 from klingsim.spec import (
     Action,
     AuthSpec,
@@ -61,7 +62,7 @@ ERRORS = (
             TASKS, "code: invalid_task_id message: Invalid task ID format, must start with 'task-unified-'"
         ),
         type=INVALID,
-        # The one documented error whose code is a string, not the HTTP status (C24).
+        # The one documented error whose code is a string, not the HTTP status (task-detail page example).
         envelope={"error": {"code": "$code", "message": "$message", "type": "$type", "param": "$param"}},
     ),
     _err(
@@ -178,6 +179,7 @@ SPEC = ProviderSpec(
             "Create a video generation task",
             body=BodySpec(VARIANTS, discriminator="model", unknown_variant_error=INVALID),
             errors=CREATE_ERRORS,
+            response=TASK,
         ),
         Endpoint(
             Action.STATUS,
@@ -187,6 +189,7 @@ SPEC = ProviderSpec(
             "Query a task's status, progress and results",
             id_param="task_id",
             errors=STATUS_ERRORS,
+            response=TASK,
         ),
         Endpoint(
             Action.BALANCE,
@@ -195,6 +198,7 @@ SPEC = ProviderSpec(
             public(CREDITS, "GET /v1/credits"),
             "The account's remaining and used credits",
             errors=("authentication_error", "rate_limit_error", "internal_server_error"),
+            response=CREDITS_ANSWER,
         ),
     ),
     errors=ERRORS,
@@ -270,6 +274,7 @@ SPEC = ProviderSpec(
         # The documented rule is the prefix only; any other id after it is unknown (404), not malformed.
         pattern=r"task-unified-.+",
         doc=public(TASKS, "example: task-unified-1756817821-4x3rx6ny; must start with 'task-unified-'"),
+        malformed_error="invalid_task_id",
     ),
     hooks=Hooks(plan=plan, render_created=render_job, render_job=render_job, render_balance=render_balance),
     callbacks=CallbackPolicy(
@@ -311,7 +316,7 @@ SPEC = ProviderSpec(
             10_000,
             inferred(
                 "usage.credits_reserved is 270000 for a 5 s job at 5.4 credits/s (27 credits), and the "
-                "video-edit page prices in 81,000 UC/second, so the field counts 1/10000 credits (C6)"
+                "video-edit page prices in 81,000 UC/second, so the field counts 1/10000 credits"
             ),
         ),
         Setting("user_group", "default", public(V3_T2V, '"user_group": "default"')),

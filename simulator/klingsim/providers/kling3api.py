@@ -31,12 +31,14 @@ from klingsim.spec import (
     RequiredWhen,
     Setting,
     Settlement,
+    Unit,
     UrlPolicy,
     Variant,
     When,
     inferred,
     seed,
 )
+from klingsim.spec import shapes as s
 
 SEED = "003_1ace3cef13878ba3.txt"
 
@@ -334,6 +336,28 @@ def _render_job(job: JobView) -> dict[str, Any]:
     )
 
 
+def _answer(data: s.Shape) -> s.Shape:
+    return s.obj(s.req("code", s.integer(enum=(200,))), s.req("message", s.string()), s.req("data", data))
+
+
+_TASK = (
+    s.req("task_id", s.string(unit=Unit.JOB_ID)),
+    s.req("status", s.string(unit=Unit.STATUS)),
+    s.req("consumed_credits", s.number(unit=Unit.MONEY, minimum=0)),
+)
+CREATED = _answer(s.obj(*_TASK))
+TASK = _answer(
+    s.obj(
+        *_TASK,
+        s.req("created_at", s.string(unit=Unit.ISO_8601)),
+        s.req("request", s.anything("the create request's documented fields, as sent")),
+        s.req("response", s.array(s.string(unit=Unit.URL), description="output URLs once SUCCESS")),
+        s.req("error_message", s.string(nullable=True)),
+        s.req("type", s.string(enum=TYPES)),
+    )
+)
+
+
 SPEC = ProviderSpec(
     id="kling3api",
     title="kling3api.com (Kling 3.0 and Kling O3)",
@@ -354,6 +378,7 @@ SPEC = ProviderSpec(
             seed(SEED, "/api/generateCreate a new video generation task."),
             "Create a video generation task",
             body=BodySpec(variants=(Variant("default", PARAMS, seed(SEED, "Request Body"), rules=RULES),)),
+            response=CREATED,
             errors=(
                 "INVALID_PROMPT",
                 "INVALID_DURATION",
@@ -385,6 +410,7 @@ SPEC = ProviderSpec(
                 ),
             ),
             errors=("INVALID_REQUEST", "INVALID_API_KEY", "NOT_FOUND", "RATE_LIMITED", "INTERNAL_ERROR"),
+            response=TASK,
         ),
     ),
     errors=ERRORS,

@@ -33,21 +33,26 @@ from klingsim.spec import (
     RequiredWhen,
     Setting,
     Settlement,
+    SyncWait,
+    Total,
+    TypeIs,
+    Unit,
     UrlPolicy,
     Variant,
-    Violation,
     When,
     inferred,
     public,
     seed,
 )
+from klingsim.spec import shapes as s
 
 SEED = "002_459cf4b4dd1a14a7.txt"
 DOCS = "https://helios-7yg.pages.dev/docs/"
 MODEL = "kling-o3"
 DURATION = (3, 15)
 
-# Top-level fields of every request; the model's own parameters may instead sit in a `params` object (C13).
+# Top-level fields of every request; the model's own parameters may instead sit in a `params` object (the
+# public docs), while the seed sends them flat: both are read.
 SHARED = ("model", "mode", "webhook_url", "async")
 
 _RANGES = "Standard $0.10–$0.126/sec, Pro $0.134–$0.168/sec"
@@ -85,7 +90,7 @@ SHOT = (
     Param(
         "duration",
         ParamType.NUMBER,
-        inferred("shot durations are undocumented; whole seconds, as the total (C3), at least 1 s each"),
+        inferred("shot durations are undocumented; whole seconds, as the total, at least 1 s each"),
         required=True,
         minimum=1,
         maximum=DURATION[1],
@@ -115,7 +120,7 @@ PARAMS = (
         ParamType.STRING,
         inferred(
             "the seed says only 'prompt string Required.'; at most 2500 characters, the upstream Kling "
-            "and fal limit (C1)"
+            "and fal limit"
         ),
         required=True,
         min_length=1,
@@ -135,7 +140,7 @@ PARAMS = (
         ParamType.NUMBER,
         inferred(
             "the seed says 'duration number 5 Range: 3–15.'; whole seconds only, so 5.5 is refused and "
-            "'5' is read as 5 (C3)"
+            "'5' is read as 5"
         ),
         default=5,
         minimum=DURATION[0],
@@ -163,7 +168,7 @@ PARAMS = (
         inferred(
             "the seed types it 'string' ('Storyboard multiple shots — overrides the single prompt above "
             "when used'); upstream takes a list of {prompt, duration} shots, so a list or a JSON string "
-            "of one is accepted (C14), at most 6 shots, and the shots' durations make the total"
+            "of one is accepted, at most 6 shots, and the shots' durations make the total"
         ),
         max_items=6,
         items=Param("multi_prompt[]", ParamType.OBJECT, inferred("one storyboard shot"), properties=SHOT),
@@ -268,11 +273,10 @@ CREATE_ERRORS = (
 
 
 def _normalize(body: dict[str, Any]) -> dict[str, Any]:
-    """Read the `params` object when sent (C13) and a JSON-string `multi_prompt` (C14)."""
-    if "params" in body:
-        params = body["params"]
-        if not isinstance(params, dict):
-            raise Violation("invalid_request", "params must be an object", "params")
+    """Read the `params` object when sent and a JSON-string `multi_prompt` (typed "string" by the seed);
+    what can't be read is left as sent, for BODY_CHECKS to refuse."""
+    params = body.get("params")
+    if isinstance(params, dict):
         body = {**params, **{k: body[k] for k in SHARED if k in body}}
     shots = body.get("multi_prompt")
     if isinstance(shots, str):
@@ -280,14 +284,43 @@ def _normalize(body: dict[str, Any]) -> dict[str, Any]:
             parsed = json.loads(shots)
         except ValueError:
             parsed = None
-        if not isinstance(parsed, list):
-            raise Violation(
-                "invalid_request",
-                "multi_prompt must be a list of shots (or a JSON string of one)",
-                "multi_prompt",
-            )
-        body = {**body, "multi_prompt": parsed}
+        if isinstance(parsed, list):
+            body = {**body, "multi_prompt": parsed}
     return body
+
+
+BODY_CHECKS = (
+    TypeIs(
+        "prospolabs.params-object",
+        "invalid_request",
+        inferred("the model's parameters may sit in a `params` object (public docs), which must then be one"),
+        "params must be an object",
+        path="params",
+        type="object",
+    ),
+    TypeIs(
+        "prospolabs.multi-prompt-json",
+        "invalid_request",
+        inferred("the seed types multi_prompt 'string': a string must be the JSON of a list of shots"),
+        "multi_prompt must be a list of shots (or a JSON string of one)",
+        path="multi_prompt",
+        type="array",
+        if_type="string",
+    ),
+)
+SHOTS_TOTAL = Total(
+    "prospolabs.shots-total",
+    "invalid_request",
+    inferred(
+        "the storyboard 'overrides the single prompt', so its shots make the clip: their total must be "
+        "the model's 3–15 s"
+    ),
+    "multi_prompt shots add up to {total} s; the total must be {minimum}–{maximum} s",
+    path="multi_prompt",
+    field="duration",
+    minimum=DURATION[0],
+    maximum=DURATION[1],
+)
 
 
 def _seconds(body: dict[str, Any]) -> int:
@@ -295,14 +328,7 @@ def _seconds(body: dict[str, Any]) -> int:
     shots = body.get("multi_prompt")
     if not shots:
         return int(body["duration"])
-    total = int(sum(shot["duration"] for shot in shots))
-    if not DURATION[0] <= total <= DURATION[1]:
-        raise Violation(
-            "invalid_request",
-            f"multi_prompt shots add up to {total} s; the total must be {DURATION[0]}–{DURATION[1]} s",
-            "multi_prompt",
-        )
-    return total
+    return int(sum(shot["duration"] for shot in shots))
 
 
 def _plan(variant: str, body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
@@ -338,6 +364,18 @@ def _render(job: JobView) -> dict[str, Any]:
     return out
 
 
+GENERATION = s.obj(
+    s.req("generation_id", s.string(unit=Unit.JOB_ID)),
+    s.req("status", s.string(unit=Unit.STATUS)),
+    s.req("model", s.string()),
+    s.req("mode", s.string(enum=("text", "image"))),
+    s.req("estimated_cost_usd", s.number(unit=Unit.MONEY, minimum=0)),
+    s.req("output_url", s.string(unit=Unit.URL, nullable=True)),
+    s.req("duration_ms", s.integer(unit=Unit.MILLISECONDS, nullable=True, minimum=0)),
+    s.opt("error", s.obj(s.req("code", s.string(nullable=True)), s.req("message", s.string(nullable=True)))),
+)
+
+
 SPEC = ProviderSpec(
     id="prospolabs",
     title="Prospolabs (Kling O3)",
@@ -362,11 +400,19 @@ SPEC = ProviderSpec(
             "Generate a clip (synchronous unless async)",
             body=BodySpec(
                 variants=(
-                    Variant(MODEL, PARAMS, seed(SEED, "Supported parameters for Text → Video"), rules=RULES),
+                    Variant(
+                        MODEL,
+                        PARAMS,
+                        seed(SEED, "Supported parameters for Text → Video"),
+                        rules=RULES,
+                        constraints=(SHOTS_TOTAL,),
+                    ),
                 ),
                 discriminator="model",
                 unknown_variant_error="model_not_found",
+                checks=BODY_CHECKS,
             ),
+            response=GENERATION,
             query=(
                 Param(
                     "async",
@@ -388,6 +434,7 @@ SPEC = ProviderSpec(
             "Get a generation",
             id_param="generation_id",
             errors=("unauthorized", "not_found", "rate_limited", "internal_error"),
+            response=GENERATION,
         ),
     ),
     errors=ERRORS,
@@ -425,7 +472,7 @@ SPEC = ProviderSpec(
             per_output_second=(4, 8),
             factors=(({"quality": "pro"}, 1.3),),
             doc=inferred(
-                "render times are undocumented (the seed's duration_ms 2143 is illustrative, C15); "
+                "render times are undocumented (the seed's duration_ms 2143 is illustrative); "
                 "a few minutes per clip is typical of Kling O3, pro slower"
             ),
         ),
@@ -473,6 +520,14 @@ SPEC = ProviderSpec(
         ),
         error="invalid_request",
     ),
+    sync=SyncWait(
+        600,
+        inferred(
+            "the synchronous wait's limit is undocumented; 10 minutes covers every simulated render, so a "
+            "create answers 'completed' as in the seed; a failed run answers 200 with the failed generation"
+        ),
+        failure_status=200,
+    ),
     settings=(
         Setting(
             "sync_wait_seconds",
@@ -480,7 +535,7 @@ SPEC = ProviderSpec(
             inferred(
                 "the synchronous wait's limit is undocumented; 10 minutes covers every simulated render, "
                 "so a create answers 'completed' as in the seed; a longer render answers 'processing' "
-                "(C16)"
+                "(then polled)"
             ),
         ),
         Setting(

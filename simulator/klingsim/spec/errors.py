@@ -25,6 +25,8 @@ class ErrorRole(StrEnum):
     RATE_LIMITED = "rate_limited"
     INTERNAL = "internal"
     UNKNOWN_MODEL = "unknown_model"
+    ALREADY_FINISHED = "already_finished"  # a cancel of a job that has ended (fal's ALREADY_COMPLETED)
+    TOO_MANY_JOBS = "too_many_jobs"  # more unfinished jobs than the account may have (Kling 1303)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +44,20 @@ class ErrorSpec:
     type: str = ""
     envelope: Mapping[str, Any] | None = None
     retry_after: int | None = None
+    headers: Mapping[str, str] | None = None  # sent with the error; `$code` and `$type` are filled in
+
+    def header_values(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (name.lower(), value.replace("$code", self.code).replace("$type", self.type))
+            for name, value in (self.headers or {}).items()
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """The JSON shape of an error, as a template: the strings `$status`, `$code`, `$message`, `$type` and
-    `$param` are replaced by the error's values; keys whose value resolves to None are dropped when listed
-    in `optional`."""
+    `$param` are replaced by the error's values, also inside nested objects and lists; keys whose value
+    resolves to None are dropped when listed in `optional`."""
 
     template: Mapping[str, Any]
     doc: DocRef
@@ -72,11 +81,24 @@ def fill_envelope(
     }
     out: dict[str, Any] = {}
     for key, raw in template.items():
-        if isinstance(raw, Mapping):
-            out[key] = fill_envelope(raw, error, message, param, optional)
-            continue
-        value = values.get(raw, raw) if isinstance(raw, str) else raw
+        value = _fill(raw, values, error, message, param, optional)
         if value is None and key in optional:
             continue
         out[key] = value
     return out
+
+
+def _fill(
+    raw: Any,
+    values: Mapping[str, Any],
+    error: ErrorSpec,
+    message: str,
+    param: str | None,
+    optional: frozenset[str],
+) -> Any:
+    """One template value: objects and lists are filled item by item (fal's `{"detail": [{"loc": ...}]}`)."""
+    if isinstance(raw, Mapping):
+        return fill_envelope(raw, error, message, param, optional)
+    if isinstance(raw, list):
+        return [_fill(item, values, error, message, param, optional) for item in raw]
+    return values.get(raw, raw) if isinstance(raw, str) else raw

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -57,6 +58,7 @@ class Param:
     format: str = ""
     description: str = ""
     example: Any = NO_DEFAULT
+    type_message: str = ""  # replaces "must be <type>" when the value has the wrong JSON type
 
     @property
     def has_default(self) -> bool:
@@ -66,19 +68,46 @@ class Param:
         return next((p for p in self.properties if p.name == name), None)
 
 
+def lookup(body: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path (`model_params.multi_shot`) of a request, or None."""
+    if "." not in path:
+        return body.get(path)
+    cur: Any = body
+    for part in path.split("."):
+        if not isinstance(cur, Mapping):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def present(value: Any, nonblank: bool = False) -> bool:
+    """Sent and not empty (`nonblank`: a string of spaces counts as empty too)."""
+    if nonblank and isinstance(value, str):
+        return bool(value.strip())
+    return value is not None and value not in ("", [])
+
+
 @dataclass(frozen=True, slots=True)
 class When:
-    """A condition on one field of the (defaulted) request: one of `values`, or ending with `suffixes`."""
+    """A condition on one field of the (defaulted) request: one of `values`, or ending with `suffixes`, or
+    (`present`) sent and not empty; `negate` turns it around. `field` may be a dotted path, or `@name` for a
+    value the provider's `derive` hook computed (EmpirioLabs' resolved workflow)."""
 
     field: str
     values: tuple[Any, ...] = ()
     suffixes: tuple[str, ...] = ()
+    present: bool = False
+    negate: bool = False
 
-    def holds(self, body: dict[str, Any]) -> bool:
-        value = body.get(self.field)
-        if self.values and value in self.values:
-            return True
-        return bool(self.suffixes) and isinstance(value, str) and value.endswith(self.suffixes)
+    def holds(self, body: Mapping[str, Any]) -> bool:
+        value = lookup(body, self.field)
+        if self.present:
+            found = present(value)
+        elif self.values and value in self.values:
+            found = True
+        else:
+            found = bool(self.suffixes) and isinstance(value, str) and value.endswith(self.suffixes)
+        return found is not self.negate
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +119,13 @@ class RequiredWhen:
     error: str
     doc: DocRef
     message: str = ""
+    id: str = ""
+    also: tuple[When, ...] = ()  # further conditions, all of which must hold too
+    nonblank: bool = False  # a string of spaces counts as missing
+    param: str = ""  # the field the error names (default: the first of `any_of`)
+
+    def applies(self, body: Mapping[str, Any]) -> bool:
+        return self.when.holds(body) and all(w.holds(body) for w in self.also)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +137,11 @@ class ForbiddenWhen:
     error: str
     doc: DocRef
     message: str = ""
+    id: str = ""
+    also: tuple[When, ...] = ()
+
+    def applies(self, body: Mapping[str, Any]) -> bool:
+        return self.when.holds(body) and all(w.holds(body) for w in self.also)
 
 
 Rule = RequiredWhen | ForbiddenWhen
@@ -116,6 +157,8 @@ class Variant:
     rules: tuple[Rule, ...] = ()
     description: str = ""
     tags: frozenset[str] = field(default_factory=frozenset)
+    # Cross-field constraints beyond `rules` (klingsim.spec.constraints), checked after them, in order.
+    constraints: tuple[Any, ...] = ()
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
