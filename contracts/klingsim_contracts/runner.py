@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from klingsim.providers import by_id
+from klingsim_contracts import coverage
 from klingsim_contracts.report import Report, Result, Verdict
 from klingsim_contracts.rules import Drained, Layer, Need, NotExercised, Rule, RuleFailure, catalogue
 from klingsim_contracts.sandwich import UpstreamControl
@@ -33,6 +34,7 @@ def run_gateway_suite(
 ) -> Report:
     """Check `target` (a base URL, or a Target) against `provider`'s documented behaviour."""
     spec = by_id(provider)
+    coverage.require(spec)
     tgt = as_target(target)
     key = api_key or tgt.api_key or spec.auth.example_key
     control = (

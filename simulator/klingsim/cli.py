@@ -106,9 +106,11 @@ def _check_client(args: argparse.Namespace) -> int:
     if not command:
         print("klingsim check client: give the client command after --", file=sys.stderr)
         return 2
+    from klingsim_contracts.coverage import require
+
     try:
-        by_id(args.provider)
-    except KeyError as exc:
+        require(by_id(args.provider))
+    except (KeyError, ValueError) as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
 
@@ -140,12 +142,13 @@ def _check_gateway(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from klingsim.providers import by_id
+    from klingsim_contracts.coverage import require
     from klingsim_contracts.report import Result, Verdict
     from klingsim_contracts.runner import run_gateway_suite
 
     try:
-        by_id(args.provider)
-    except KeyError as exc:
+        require(by_id(args.provider))
+    except (KeyError, ValueError) as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
     marks = {Verdict.PASSED: "ok  ", Verdict.FAILED: "FAIL", Verdict.NOT_EXERCISED: "--  "}

@@ -14,9 +14,13 @@ _ALPHABETS = {
 }
 
 
+UUID4 = "{hex:8}-{hex:4}-4{hex:3}-a{hex:3}-{hex:12}"
+
+
 class IdGenerator:
-    def __init__(self, seed: int = 0) -> None:
-        self._rng = random.Random(f"ids:{seed}")
+    def __init__(self, seed: int = 0, stream: str = "ids") -> None:
+        # `stream` separates sequences: answer ids (Kling's request_id) never shift the job ids of a seed.
+        self._rng = random.Random(f"{stream}:{seed}")
 
     def make(self, template: str, now: float) -> str:
         """Fill `{hex:N}`, `{alnum:N}`, `{digits:N}` and `{unix}` in a template."""

@@ -64,7 +64,11 @@ def inspect(sim: Simulator, rt: Runtime, variant: Variant, request: dict[str, An
         if param.name not in request:
             continue
         value = request[param.name]
-        if param.format == "image-url-or-base64":
+        if param.format == "image-url-or-raw-base64" and isinstance(value, str) and value.startswith("data:"):
+            # Kling: "raw Base64 without the data: prefix".
+            code = param.error or rt.spec.roles[ErrorRole.VALIDATION]
+            raise Violation(code, f"{param.name}: send raw Base64, without a data: prefix", param=param.name)
+        if param.format in ("image-url-or-base64", "image-url-or-raw-base64"):
             _base64_image(rt, param, value)
         elif param.format in VIDEO_FORMATS:
             probed: list[float] = []

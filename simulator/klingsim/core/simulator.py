@@ -21,7 +21,7 @@ from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transpo
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
 from klingsim.core.faults import FaultRegistry
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
-from klingsim.core.ids import IdGenerator
+from klingsim.core.ids import UUID4, IdGenerator
 from klingsim.core.jobs import Job, JobEngine
 from klingsim.core.journal import DEFAULT_SIZE, Journal
 from klingsim.core.ledger import InsufficientFunds, Ledger
@@ -29,6 +29,7 @@ from klingsim.core.ratelimit import Limit, RateLimiter
 from klingsim.core.routing import Match, Router
 from klingsim.core.signing import OUTPUTS_PREFIX, OutputRef, UrlSigner
 from klingsim.core.store import MemoryStore, Store
+from klingsim.core.validation import check_value
 from klingsim.spec import (
     TERMINAL_PHASES,
     AccountView,
@@ -37,6 +38,7 @@ from klingsim.spec import (
     Endpoint,
     ErrorRole,
     JobView,
+    ParamType,
     Phase,
     ProviderSpec,
     Settlement,
@@ -104,6 +106,7 @@ class Simulator:
         self.engine = JobEngine(self.clock, seed=seed, max_finished=max_finished_jobs)
         self.engine.listeners.append(self._settle)
         self.ids = IdGenerator(seed)
+        self.answer_ids = IdGenerator(seed, stream="answers")
         self.signer = UrlSigner(secret if secret is not None else secrets.token_bytes(32))
         self.gates: list[Gate] = [controls.rate_limit_gate]
         self.media = media.MediaCache()
@@ -278,14 +281,30 @@ class Simulator:
         # A synchronous answer carries the result itself: callbacks are for asynchronous jobs (Prospolabs:
         # "Receive a callback when async generation completes", https://helios-7yg.pages.dev/docs/).
         controls.prepare_job(self, rt, job, None if wait else read.callback_url, req.origin)
+        job.meta["base"] = req.base or req.origin
         self.engine.add(job)
         self.store.save_job(job)
         self.engine.tick()
         if wait:
-            return self._answer_waited(rt, endpoint, job, req.origin)
-        view = self.view(rt, job, req.origin)
+            return self._answer_waited(rt, endpoint, job, req)
+        view = self.view(rt, job, req.origin, req.base or req.origin, req.query)
         render = endpoint.render or spec.hooks.render_created
         return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
+
+    def _check_query(self, rt: Runtime, endpoint: Endpoint, req: Request) -> None:
+        """The query parameters an operation declares, checked like body fields (Kling's pageNum)."""
+        generic = rt.spec.roles[ErrorRole.VALIDATION]
+        for param in endpoint.query:
+            raw = req.query.get(param.name)
+            if raw is None:
+                continue
+            value: Any = raw
+            if param.type in (ParamType.INTEGER, ParamType.NUMBER):
+                try:
+                    value = int(raw) if param.type is ParamType.INTEGER else float(raw)
+                except ValueError:
+                    raise Violation(generic, f"{param.name} must be a number", param.name) from None
+            check_value(param, value, param.name, generic)
 
     def _admit_concurrent(self, rt: Runtime, account: str) -> None:
         """TOO_MANY_JOBS when the account already has as many unfinished jobs as it may."""
@@ -320,7 +339,7 @@ class Simulator:
             return ()
         return tuple((k.lower(), v) for k, v in endpoint.headers(view).items())
 
-    def _answer_waited(self, rt: Runtime, endpoint: Endpoint, job: Job, origin: str) -> Response:
+    def _answer_waited(self, rt: Runtime, endpoint: Endpoint, job: Job, req: Request) -> Response:
         """A synchronous create: the job ends before the answer when its render fits in the wait bound.
 
         The core never blocks: the job ends at once on the clock and `JobView.planned_seconds` says how long
@@ -330,7 +349,7 @@ class Simulator:
             self.engine.finish(job, job.planned_failure)
         failed = job.phase is Phase.FAILED and rt.sync_failure_status
         status = rt.sync_failure_status if failed else endpoint.success_status
-        view = self.view(rt, job, origin)
+        view = self.view(rt, job, req.origin, req.base or req.origin, req.query, sized=endpoint.wait)
         render = endpoint.render or rt.spec.hooks.render_job
         return Response(status, render(view), self._op_headers(endpoint, view))
 
@@ -357,10 +376,11 @@ class Simulator:
                 code = endpoint.role(spec.roles, ErrorRole.ALREADY_FINISHED)
                 raise Violation(code, f"{job_id} can no longer be cancelled")
             self.engine.finish(job, endpoint.cancel_error)
-            view = self.view(rt, job, req.origin)
+            view = self.view(rt, job, req.origin, req.base or req.origin, req.query)
             render = endpoint.render or hooks.render_cancel or hooks.render_job
             return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
-        view = self.view(rt, job, req.origin)
+        sized = endpoint.action is Action.RESULT and job.phase is Phase.SUCCEEDED
+        view = self.view(rt, job, req.origin, req.base or req.origin, req.query, sized)
         if job.phase in TERMINAL_PHASES or endpoint.pending_status is None:
             status = endpoint.success_status
         else:
@@ -413,6 +433,7 @@ class Simulator:
 
     def _account_action(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
         hooks = rt.spec.hooks
+        self._check_query(rt, endpoint, req)
         if endpoint.action is Action.MODELS and hooks.render_models is not None:
             return Response(200, hooks.render_models())
         # Only the usage and list answers list jobs; balance answers stay O(1) however many jobs exist.
@@ -433,7 +454,16 @@ class Simulator:
         )
 
     # ----------------------------------------------------------------- views and errors
-    def view(self, rt: Runtime, job: Job, origin: str) -> JobView:
+    def view(
+        self,
+        rt: Runtime,
+        job: Job,
+        origin: str,
+        base: str | None = None,
+        query: Mapping[str, str] | None = None,
+        sized: bool = False,
+    ) -> JobView:
+        """The job as the provider's hooks see it; `sized` adds the outputs' byte counts (renders them)."""
         now = self.clock.now()
         outputs: tuple[str, ...] = ()
         if job.phase is Phase.SUCCEEDED and job.finished_at is not None:
@@ -461,7 +491,14 @@ class Simulator:
             planned_seconds=job.finish_at - job.created_at,
             origin=origin,
             operation=str(job.meta.get("operation", "")),
+            base=base if base is not None else origin,
+            query=dict(query or {}),
+            output_bytes=self._output_bytes(job) if sized and outputs else (),
         )
+
+    def _output_bytes(self, job: Job) -> tuple[int, ...]:
+        size = len(self.media_file(job).data)
+        return (size,) * job.plan.output.count
 
     def account_view(self, provider: str, account: str, jobs_origin: str | None = None) -> AccountView:
         """The balance and ledger; with `jobs_origin`, also the jobs (output URLs on that origin)."""
@@ -496,7 +533,8 @@ class Simulator:
             else (message if message.startswith(err.message) else f"{err.message}: {message}")
         )
         template = err.envelope if err.envelope is not None else rt.spec.envelope.template
-        body = fill_envelope(template, err, text, param, rt.spec.envelope.optional)
+        answer_id = self.answer_ids.make(UUID4, 0) if rt.spec.envelope.answer_ids else ""
+        body = fill_envelope(template, err, text, param, rt.spec.envelope.optional, answer_id)
         if err.retry_after is not None and not any(h[0] == "retry-after" for h in headers):
             headers = (*headers, ("retry-after", str(err.retry_after)))
         if err.headers:
@@ -581,12 +619,22 @@ class Simulator:
             self.engine.tick()
         return self.callbacks.run_due(self.clock.now(), _wall)
 
-    def set_balance(self, provider: str, key: str, amount: Decimal, account: str | None = None) -> None:
-        """Set a key's balance, creating the key (in `account`, default its own) if needed."""
+    def set_balance(
+        self,
+        provider: str,
+        key: str,
+        amount: Decimal,
+        account: str | None = None,
+        secret: str | None = None,
+    ) -> None:
+        """Set a key's balance, creating the key (in `account`, default its own) if needed; `secret`
+        registers the secret the key signs with (its signatures are verified from then on)."""
         with self.store.transaction():
             current = self.keys.account_of(provider, key)
             if current is None or (account is not None and account != current):
                 current = self.keys.add(provider, key, account)
+            if secret is not None:
+                self.keys.set_secret(provider, key, secret)
             self.ledger.set_balance(provider, current, amount, self.clock.now())
 
     def reset(self) -> None:

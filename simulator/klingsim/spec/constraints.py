@@ -173,7 +173,8 @@ class Total(_Base):
         total = sum(_number(item.get(self.field)) for item in items)
         if self.equals:
             target = facts.get(self.equals)
-            if total != target:
+            # Numbers may be sent as strings (Kling's durations "10"): compare the numbers they write.
+            if _as_number(total) != _as_number(target):
                 return self.message.format(total=total, target=target), self.param or self.path
             return None
         low, high = facts.limit(self.minimum), facts.limit(self.maximum)
@@ -184,6 +185,13 @@ class Total(_Base):
 
 def _number(value: Any) -> int:
     return int(value)
+
+
+def _as_number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (ArithmeticError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
