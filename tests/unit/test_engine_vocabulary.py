@@ -11,7 +11,7 @@ import pytest
 
 from klingsim.core.auth import encode_hs256
 from klingsim.core.evaluate import broken_constraint, constraints, evaluate
-from klingsim.spec import ErrorSpec, HeaderKey, TokenScheme, fill_envelope
+from klingsim.spec import CallbackPolicy, ErrorSpec, HeaderKey, TokenScheme, fill_envelope
 from tests.support import SimClient
 from tests.unit.tiny_spec import SPEC
 
@@ -110,6 +110,12 @@ def test_status_finds_jobs_by_path_query_and_external_id_within_its_creates(clie
     assert client.get("/tiny/v1/status", params={"id": run}, headers=jwt()).json()["task_id"] == run
     listed = client.get("/tiny/v1/videos/text2video", headers=jwt()).json()["data"]
     assert [j["task_id"] for j in listed] == [t2v]
+    for bad in ("0", "501", "x", "1.5"):
+        refused = client.get("/tiny/v1/videos/text2video", params={"pageSize": bad}, headers=jwt())
+        assert (refused.status_code, refused.json()["code"]) == (400, "1201"), bad
+    assert (
+        client.get("/tiny/v1/videos/text2video", params={"pageSize": "500"}, headers=jwt()).status_code == 200
+    )
     again = client.post(
         "/tiny/v1/videos/text2video", json={"prompt": "b", "external_task_id": "mine-1"}, headers=jwt()
     )
@@ -117,8 +123,12 @@ def test_status_finds_jobs_by_path_query_and_external_id_within_its_creates(clie
 
 
 def test_pending_status_result_and_cancel(client: SimClient) -> None:
-    job = client.post("/tiny/acme/video/slow", json={"prompt": "x"}, headers=jwt()).json()["task_id"]
-    assert client.get(f"/tiny/v1/requests/{job}/status", headers=jwt()).status_code == 202
+    made = client.post("/tiny/acme/video/slow", json={"prompt": "x"}, headers=jwt()).json()
+    job = made["task_id"]
+    assert made["status_url"] == f"http://testserver/tiny/v1/requests/{job}/status"  # origin + mount
+    assert client.get(made["status_url"], headers=jwt()).status_code == 202
+    logged = client.get(f"/tiny/v1/requests/{job}/status", params={"logs": "1"}, headers=jwt())
+    assert logged.json()["logs"] == [] and "logs" not in made
     pending = client.get(f"/tiny/v1/requests/{job}", headers=jwt())
     assert (pending.status_code, pending.json()["task_status"]) == (202, "submitted")
     client.advance(60)
@@ -201,3 +211,36 @@ def test_envelopes_fill_placeholders_inside_lists() -> None:
     assert filled == {
         "detail": [{"loc": ["body", "duration"], "msg": "duration must be at most 15", "type": "value_error"}]
     }
+
+
+def test_totals_read_numbers_sent_as_strings_and_skip_what_is_not_a_number() -> None:
+    from klingsim.spec import Facts, Total
+
+    rule = Total(
+        "t", "bad_request", SPEC.docs[0], "{total} != {target}", path="shots", field="d", equals="dur"
+    )
+    shots = [{"d": "4"}, {"d": "6"}]
+    assert rule.check(Facts({"shots": shots, "dur": "10"})) is None  # Kling's durations are strings
+    assert rule.check(Facts({"shots": shots, "dur": "9"})) == ("10 != 9", "shots")
+    assert rule.check(Facts({"shots": [{"d": "x"}], "dur": "9"})) is None  # the item's own rule refuses it
+
+
+def test_callbacks_post_the_providers_own_callback_body_with_absolute_urls_under_the_mount() -> None:
+    sent: list[dict[str, Any]] = []
+
+    def receive(
+        url: str, payload: dict[str, Any], headers: dict[str, str], timeout: float
+    ) -> tuple[int, None]:
+        sent.append(payload)
+        return 200, None
+
+    hooks = dataclasses.replace(SPEC.hooks, render_callback=lambda job: {"status": "OK", "url": job.base_url})
+    hooked = dataclasses.replace(
+        SPEC, hooks=hooks, callbacks=CallbackPolicy(field="webhook", doc=SPEC.docs[0])
+    )
+    client = SimClient([hooked], callback_transport=receive)
+    client.sim.set_balance("tiny", KEY, 100)  # type: ignore[arg-type]
+    body = {"prompt": "x", "webhook": "https://hooks.example.com/done"}
+    assert client.post("/tiny/acme/video/fast", json=body, headers=jwt()).status_code == 200
+    client.advance(60)
+    assert sent == [{"status": "OK", "url": "http://testserver/tiny"}]

@@ -1,5 +1,5 @@
 """Host routing: a host entry may carry a path prefix under the provider's mount, and the answer's links
-(`Request.base`) follow the URLs the client used: the mount when mounted, none behind host routing."""
+(`Request.mount`) follow the URLs the client used: the mount when mounted, none behind host routing."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_the_router_sends_a_prefixed_host_under_its_prefix() -> None:
     assert router.target_path("https://elsewhere.test/a") is None
 
 
-def test_request_base_is_origin_and_mount_unless_a_proxy_says_otherwise() -> None:
+def test_request_mount_is_the_mount_unless_a_proxy_says_otherwise() -> None:
     seen: list[Request] = []
     client = SimClient()
     original = client.sim.handle
@@ -42,4 +42,4 @@ def test_request_base_is_origin_and_mount_unless_a_proxy_says_otherwise() -> Non
     client.sim.handle = spy  # type: ignore[method-assign]
     client.get("/kling3api/api/status?task_id=x")
     client.get("/kling3api/api/status?task_id=x", headers={"X-Forwarded-Prefix": "/"})
-    assert [r.base for r in seen] == ["http://testserver/kling3api", "http://testserver"]
+    assert [r.mount for r in seen] == ["/kling3api", ""]

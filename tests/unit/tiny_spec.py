@@ -168,6 +168,7 @@ JOB = s.obj(
     s.req("status_url", s.string(unit=s.Unit.URL)),
     s.opt("videos", s.array(s.string(unit=s.Unit.URL))),
     s.opt("error", s.string(nullable=True)),
+    s.opt("logs", s.array(s.string())),
 )
 
 
@@ -178,8 +179,10 @@ def _render(job: JobView) -> dict[str, Any]:
         "progress": int(job.progress * 100),
         "created_at": int(job.created_at.timestamp() * 1000),
         "operation": job.operation,
-        "status_url": f"{job.origin}/tiny/v1/requests/{job.id}/status",
+        "status_url": f"{job.base_url}/v1/requests/{job.id}/status",
     }
+    if job.query.get("logs") == "1":
+        out["logs"] = []
     if job.outputs:
         out["videos"] = list(job.outputs)
     if job.phase is Phase.FAILED:
@@ -299,6 +302,8 @@ SPEC = ProviderSpec(
             DOC,
             "Text-to-video tasks",
             jobs_of=("text2video",),
+            query=(_p("pageSize", ParamType.INTEGER, minimum=1, maximum=500, default=30),),
+            check_query=True,
             response=s.obj(s.req("data", s.array(JOB))),
         ),
         Endpoint(

@@ -151,9 +151,14 @@ def after_transition(sim: Simulator, job: Job, phase: Phase) -> None:
     if not url or rt is None or rt.spec.callbacks is None or phase not in rt.spec.callbacks.phases:
         return
     policy = rt.spec.callbacks
-    origin, base = str(job.meta.get("origin", "")), job.meta.get("base")
-    view = sim.view(rt, job, origin, str(base) if base else None, sized=policy.render is not None)
-    payload = (policy.render or rt.spec.hooks.render_job)(view)
+    view = sim.view(
+        rt,
+        job,
+        str(job.meta.get("origin", "")),
+        str(job.meta.get("mount", "")),
+        sized=rt.spec.hooks.render_callback is not None,
+    )
+    payload = (rt.spec.hooks.render_callback or rt.spec.hooks.render_job)(view)
     at = job.history[-1][0]
     sim.callbacks.enqueue(
         job.provider, job.id, job.account, str(url), payload, at, policy.timeout_seconds, policy.retry_delays

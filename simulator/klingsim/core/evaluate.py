@@ -12,13 +12,14 @@ normalised request, the broken constraint's id (None when the request is valid),
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from klingsim.core.urlrules import url_problem
-from klingsim.core.validation import rule_id, validate
+from klingsim.core.validation import check_fields, rule_id, validate
 from klingsim.spec import (
     Action,
     Endpoint,
@@ -84,6 +85,32 @@ def _query_fields(
             raise Violation(code, f"{param.name} must be true or false", param.name, f"{param.name}:type")
         body[param.name] = raw.lower() == "true" if param.type is ParamType.BOOLEAN else raw
     return body
+
+
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def check_query(spec: ProviderSpec, op: Endpoint, query: Mapping[str, str]) -> dict[str, Any]:
+    """The declared query parameters of a read operation, typed and range-checked (a Violation with the
+    param's error, or the VALIDATION role); integers must be written as whole numbers."""
+    generic = op.role(spec.roles, ErrorRole.VALIDATION)
+    values: dict[str, Any] = {}
+    for param in op.query:
+        raw = query.get(param.name)
+        if raw is None:
+            continue
+        value: Any = raw
+        if param.type is ParamType.INTEGER and _WHOLE.fullmatch(raw):
+            value = int(raw)
+        elif param.type is ParamType.NUMBER:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = raw
+        elif param.type is ParamType.BOOLEAN and raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        values[param.name] = value
+    return check_fields(op.query, values, generic)
 
 
 def choose_variant(
@@ -172,7 +199,8 @@ def conclude(
 ) -> tuple[dict[str, Any], Plan]:
     """The second half: derived values, the declared constraints, then the plan (raises a Violation).
 
-    `settings` as the hooks see them: the provider's settings plus `input_seconds`, the probed seconds.
+    `settings` as the hooks see them: the provider's settings plus `input_seconds`, the probed seconds
+    (and, for the plan hook, `derived`).
     """
     seconds = probed if probed is not None else settings.get("input_seconds", {})
     derived = spec.hooks.derive(variant.name, request, settings) if spec.hooks.derive is not None else {}
@@ -181,7 +209,9 @@ def conclude(
         if found is not None:
             constraint, (message, param) = found
             raise Violation(constraint.error, message, param, constraint.id)
-    return derived, spec.planner(variant.name, request, settings)
+    # The plan hook reads what `derive` computed under "derived" rather than computing it again.
+    with_derived = {**settings, "derived": derived} if derived else settings
+    return derived, spec.planner(variant.name, request, with_derived)
 
 
 def evaluate(
@@ -270,6 +300,7 @@ __all__ = [
     "Read",
     "broken_constraint",
     "callback_url",
+    "check_query",
     "choose_variant",
     "conclude",
     "constraints",

@@ -19,9 +19,9 @@ class Request:
     body: bytes
     origin: str  # scheme://host[:port] the client used, for absolute output URLs
     truncated: bool = False  # the body was over MAX_BODY_BYTES and was not read in full
-    # Where the provider's own paths start in the client's URLs, for absolute API links (fal's status_url):
-    # origin + mount (`…/fal` when served under a mount), the bare origin at `/` or behind host routing.
-    base: str = ""
+    # The path prefix the provider's paths sit under in the client's URLs ("/fal" when mounted; "" at the
+    # root or behind host routing, which the pytest plugin says with X-Forwarded-Prefix).
+    mount: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,6 @@ from klingsim.core.ratelimit import Limit, RateLimiter
 from klingsim.core.routing import Match, Router
 from klingsim.core.signing import OUTPUTS_PREFIX, OutputRef, UrlSigner
 from klingsim.core.store import MemoryStore, Store
-from klingsim.core.validation import check_value
 from klingsim.spec import (
     TERMINAL_PHASES,
     AccountView,
@@ -38,7 +37,6 @@ from klingsim.spec import (
     Endpoint,
     ErrorRole,
     JobView,
-    ParamType,
     Phase,
     ProviderSpec,
     Settlement,
@@ -74,7 +72,7 @@ class Runtime:
         # Synchronous creates (Plan.wait): the longest render answered finished; the status of a failed one.
         self.sync_wait = spec.sync.max_seconds if spec.sync is not None else math.inf
         self.sync_failure_status = spec.sync.failure_status if spec.sync is not None else 0
-        self.jwt = spec.auth.signed
+        self.several_creates = len(spec.operations(Action.CREATE)) > 1
 
 
 class Simulator:
@@ -269,7 +267,7 @@ class Simulator:
             run_at=now if wait else now + queued,  # a synchronous call is worked on at once
             finish_at=now + queued + work,
         )
-        if len(spec.operations(Action.CREATE)) > 1:
+        if rt.several_creates:
             job.meta["operation"] = endpoint.op_id
         prompt = request.get("prompt")
         marker = FAIL_MARKER.search(prompt) if isinstance(prompt, str) else None
@@ -281,30 +279,16 @@ class Simulator:
         # A synchronous answer carries the result itself: callbacks are for asynchronous jobs (Prospolabs:
         # "Receive a callback when async generation completes", https://helios-7yg.pages.dev/docs/).
         controls.prepare_job(self, rt, job, None if wait else read.callback_url, req.origin)
-        job.meta["base"] = req.base or req.origin
+        if req.mount and "origin" in job.meta:
+            job.meta["mount"] = req.mount  # callbacks render absolute URLs under the mount too
         self.engine.add(job)
         self.store.save_job(job)
         self.engine.tick()
         if wait:
             return self._answer_waited(rt, endpoint, job, req)
-        view = self.view(rt, job, req.origin, req.base or req.origin, req.query)
+        view = self.view(rt, job, req.origin, req.mount, req.query)
         render = endpoint.render or spec.hooks.render_created
         return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
-
-    def _check_query(self, rt: Runtime, endpoint: Endpoint, req: Request) -> None:
-        """The query parameters an operation declares, checked like body fields (Kling's pageNum)."""
-        generic = rt.spec.roles[ErrorRole.VALIDATION]
-        for param in endpoint.query:
-            raw = req.query.get(param.name)
-            if raw is None:
-                continue
-            value: Any = raw
-            if param.type in (ParamType.INTEGER, ParamType.NUMBER):
-                try:
-                    value = int(raw) if param.type is ParamType.INTEGER else float(raw)
-                except ValueError:
-                    raise Violation(generic, f"{param.name} must be a number", param.name) from None
-            check_value(param, value, param.name, generic)
 
     def _admit_concurrent(self, rt: Runtime, account: str) -> None:
         """TOO_MANY_JOBS when the account already has as many unfinished jobs as it may."""
@@ -349,7 +333,7 @@ class Simulator:
             self.engine.finish(job, job.planned_failure)
         failed = job.phase is Phase.FAILED and rt.sync_failure_status
         status = rt.sync_failure_status if failed else endpoint.success_status
-        view = self.view(rt, job, req.origin, req.base or req.origin, req.query, sized=endpoint.wait)
+        view = self.view(rt, job, req.origin, req.mount, req.query, sized=endpoint.wait)
         render = endpoint.render or rt.spec.hooks.render_job
         return Response(status, render(view), self._op_headers(endpoint, view))
 
@@ -376,11 +360,11 @@ class Simulator:
                 code = endpoint.role(spec.roles, ErrorRole.ALREADY_FINISHED)
                 raise Violation(code, f"{job_id} can no longer be cancelled")
             self.engine.finish(job, endpoint.cancel_error)
-            view = self.view(rt, job, req.origin, req.base or req.origin, req.query)
+            view = self.view(rt, job, req.origin, req.mount, req.query)
             render = endpoint.render or hooks.render_cancel or hooks.render_job
             return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
         sized = endpoint.action is Action.RESULT and job.phase is Phase.SUCCEEDED
-        view = self.view(rt, job, req.origin, req.base or req.origin, req.query, sized)
+        view = self.view(rt, job, req.origin, req.mount, req.query, sized)
         if job.phase in TERMINAL_PHASES or endpoint.pending_status is None:
             status = endpoint.success_status
         else:
@@ -433,7 +417,8 @@ class Simulator:
 
     def _account_action(self, rt: Runtime, endpoint: Endpoint, req: Request, account: str) -> Response:
         hooks = rt.spec.hooks
-        self._check_query(rt, endpoint, req)
+        if endpoint.check_query:
+            evaluate.check_query(rt.spec, endpoint, req.query)
         if endpoint.action is Action.MODELS and hooks.render_models is not None:
             return Response(200, hooks.render_models())
         # Only the usage and list answers list jobs; balance answers stay O(1) however many jobs exist.
@@ -459,7 +444,7 @@ class Simulator:
         rt: Runtime,
         job: Job,
         origin: str,
-        base: str | None = None,
+        mount: str = "",
         query: Mapping[str, str] | None = None,
         sized: bool = False,
     ) -> JobView:
@@ -491,8 +476,8 @@ class Simulator:
             planned_seconds=job.finish_at - job.created_at,
             origin=origin,
             operation=str(job.meta.get("operation", "")),
-            base=base if base is not None else origin,
-            query=dict(query or {}),
+            base_url=origin + mount,
+            query=query if query is not None else {},
             output_bytes=self._output_bytes(job) if sized and outputs else (),
         )
 

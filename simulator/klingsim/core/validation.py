@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from klingsim.spec import ForbiddenWhen, Param, ParamType, RequiredWhen, Variant, Violation
-from klingsim.spec.constraints import Facts, check_rule
+from klingsim.spec.constraints import rule_broken
 
 _JSON_TYPE = {
     ParamType.STRING: "a string",
@@ -129,9 +129,10 @@ def rule_id(rule: RequiredWhen | ForbiddenWhen) -> str:
 def validate(variant: Variant, body: dict[str, Any], generic: str) -> dict[str, Any]:
     """The body with defaults applied, or the first Violation: field rules first, then cross-field rules."""
     checked = check_fields(variant.params, body, generic)
-    facts = Facts(checked)
     for rule in variant.rules:
-        broken = check_rule(rule, facts, body)
+        if not rule.applies(checked):
+            continue
+        broken = rule_broken(rule, checked, body)
         if broken is not None:
             message, param = broken
             raise Violation(rule.error, message, param=param, constraint=rule_id(rule))

@@ -97,7 +97,7 @@ def derive(variant: str, body: dict[str, Any], settings: Mapping[str, Any]) -> d
 
 def plan_o3(body: dict[str, Any], settings: Mapping[str, Any]) -> Plan:
     tier: str = body["model_tier"]
-    derived = derive(O3, body, settings)
+    derived = settings.get("derived") or derive(O3, body, settings)
     workflow: str = derived["workflow"]
     references = split_list(body, "reference_images")
     ref_videos = split_list(body, "reference_videos")

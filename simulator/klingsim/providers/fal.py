@@ -179,11 +179,11 @@ VARIANTS = models.variants()
 
 
 def _submit(job: JobView) -> dict[str, Any]:
-    return render.receipt(job, job.base, bool(job.request.get("fal_webhook")))
+    return render.receipt(job, job.base_url, bool(job.request.get("fal_webhook")))
 
 
 def _status(job: JobView) -> dict[str, Any]:
-    return render.status(job, job.base, job.query)
+    return render.status(job, job.base_url, job.query)
 
 
 def _result(job: JobView) -> dict[str, Any]:
@@ -354,13 +354,13 @@ SPEC = ProviderSpec(
         render_job=_status,
         render_result=_result,
         render_cancel=lambda job: {"status": "CANCELLATION_REQUESTED"},
+        render_callback=lambda job: render.webhook(job, job.output_bytes),
     ),
     callbacks=CallbackPolicy(
         field="fal_webhook",
         doc=public(WEBHOOKS, "?fal_webhook=<url>; up to 10 retries within 2 hours"),
         timeout_seconds=15.0,
         retry_delays=(10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1500.0, 2400.0),
-        render=lambda job: render.webhook(job, job.output_bytes),
         error="validation_error",
     ),
     concurrency=Concurrency(

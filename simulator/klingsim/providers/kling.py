@@ -181,6 +181,7 @@ def _list_op(kind: str) -> Endpoint:
         name=f"{kind}_list",
         jobs_of=(kind,),
         query=PAGE_PARAMS,
+        check_query=True,
         errors=("1000", "1001", "1002", "1003", "1004", "1201"),
         response=shapes.LIST,
     )
@@ -201,6 +202,7 @@ ENDPOINTS = (
             Param("start_time", ParamType.INTEGER, public(ACCOUNT_PAGE, "start_time: ms")),
             Param("end_time", ParamType.INTEGER, public(ACCOUNT_PAGE, "end_time: ms")),
         ),
+        check_query=True,
         errors=("1000", "1001", "1002", "1003", "1004"),
         response=shapes.COSTS,
     ),
@@ -293,13 +295,13 @@ SPEC = ProviderSpec(
         render_job=render.query,
         render_list=_list,
         render_balance=_costs,
+        render_callback=render.task,
     ),
     callbacks=CallbackPolicy(
         field="callback_url",
         doc=public(CALLBACK_PAGE, "the server sends the task object when the task status changes"),
         error="1201",
         phases=frozenset({Phase.RUNNING, Phase.SUCCEEDED, Phase.FAILED}),
-        render=render.task,
     ),
     concurrency=Concurrency(
         5,

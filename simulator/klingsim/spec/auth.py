@@ -86,15 +86,18 @@ class AuthSpec:
     errors: Mapping[AuthFailure, str] = field(default_factory=dict)
     example_secret: str = ""
 
+    def __post_init__(self) -> None:
+        if not self.schemes:  # read on every request: built once
+            default = (TokenScheme(), *(HeaderKey(h) for h in self.also_headers))
+            object.__setattr__(self, "schemes", default)
+
     def valid_format(self, key: str) -> bool:
         return re.fullmatch(self.key_pattern, key) is not None
 
     @property
     def accepted(self) -> tuple[AuthScheme, ...]:
         """The schemes in the order they are read."""
-        if self.schemes:
-            return self.schemes
-        return (TokenScheme(), *(HeaderKey(h) for h in self.also_headers))
+        return self.schemes
 
     @property
     def signed(self) -> JwtHs256 | None:

@@ -30,14 +30,23 @@ class FromSetting:
 Limit = int | float | Decimal | FromSetting | None
 
 
-@dataclass(frozen=True, slots=True)
 class Facts:
     """What a constraint can see: the request, derived values, probed input seconds, settings."""
 
-    request: Mapping[str, Any]
-    derived: Mapping[str, Any] = field(default_factory=dict)
-    probed: Mapping[str, float] = field(default_factory=dict)
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("_view", "derived", "probed", "request", "settings")
+
+    def __init__(
+        self,
+        request: Mapping[str, Any],
+        derived: Mapping[str, Any] | None = None,
+        probed: Mapping[str, float] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.request = request
+        self.derived = derived or {}
+        self.probed = probed or {}
+        self.settings = settings or {}
+        self._view: Mapping[str, Any] | None = None
 
     def get(self, path: str) -> Any:
         if path.startswith("@"):
@@ -46,9 +55,12 @@ class Facts:
 
     def view(self) -> Mapping[str, Any]:
         """The request with the derived values as `@name` fields (what `When` conditions read)."""
-        if not self.derived:
-            return self.request
-        return {**self.request, **{f"@{k}": v for k, v in self.derived.items()}}
+        if self._view is None:
+            derived = self.derived
+            self._view = (
+                {**self.request, **{f"@{k}": v for k, v in derived.items()}} if derived else self.request
+            )
+        return self._view
 
     def limit(self, value: Limit) -> Any:
         if isinstance(value, FromSetting):
@@ -96,6 +108,8 @@ class _Base:
     def active(self, facts: Facts) -> bool:
         if self.enabled_by and not facts.settings.get(self.enabled_by):
             return False
+        if not self.when:
+            return True
         view = facts.view()
         return all(w.holds(view) for w in self.when)
 
@@ -147,10 +161,10 @@ class EachItem(_Base):
     def check(self, facts: Facts) -> Broken | None:
         low = facts.limit(self.minimum)
         for index, item in enumerate(_items(facts.get(self.path), "")):
-            value = getattr(item, self.field) if not isinstance(item, Mapping) else item.get(self.field)
-            bad = self.pattern and not (isinstance(value, str) and re.fullmatch(self.pattern, value))
-            number = Decimal(str(value)) if not bad and low is not None else None
-            if bad or (number is not None and number < low):
+            value = item.get(self.field) if isinstance(item, dict) else getattr(item, self.field)
+            bad = bool(self.pattern) and not (isinstance(value, str) and re.fullmatch(self.pattern, value))
+            number = _decimal(value) if not bad and low is not None else None
+            if bad or (low is not None and (number is None or number < low)):
                 fill = {"index": index, "index1": index + 1, "value": value, "limit": low}
                 return self.message.format(**fill), (self.param or self.path).format(**fill)
         return None
@@ -170,11 +184,13 @@ class Total(_Base):
         items = _items(facts.get(self.path), "")
         if not items:
             return None
-        total = sum(_number(item.get(self.field)) for item in items)
+        values = [_decimal(item.get(self.field) if isinstance(item, dict) else None) for item in items]
+        if any(v is None for v in values):
+            return None  # an item without a number is its own field rule's to refuse
+        total = _plain(sum((v for v in values if v is not None), Decimal(0)))
         if self.equals:
             target = facts.get(self.equals)
-            # Numbers may be sent as strings (Kling's durations "10"): compare the numbers they write.
-            if _as_number(total) != _as_number(target):
+            if total != _decimal(target):
                 return self.message.format(total=total, target=target), self.param or self.path
             return None
         low, high = facts.limit(self.minimum), facts.limit(self.maximum)
@@ -183,8 +199,20 @@ class Total(_Base):
         return None
 
 
-def _number(value: Any) -> int:
-    return int(value)
+def _decimal(value: Any) -> Decimal | None:
+    """A number, or a string of one (Kling's durations are strings), as an exact decimal; else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def _plain(number: Decimal) -> int | Decimal:
+    """Whole totals read as integers in messages ("4 s", not "4.0 s")."""
+    return int(number) if number == number.to_integral_value() else number
 
 
 def _as_number(value: Any) -> Decimal | None:
@@ -221,10 +249,11 @@ class Bound(_Base):
 
     def check(self, facts: Facts) -> Broken | None:
         value = facts.get(self.path)
-        if value is None:
-            return None
+        number = _decimal(value)
+        if number is None:
+            return None  # absent, or not a number: the field's own rule refuses that
         low, high = facts.limit(self.minimum), facts.limit(self.maximum)
-        if (low is not None and value < low) or (high is not None and value > high):
+        if (low is not None and number < low) or (high is not None and number > high):
             return self.message.format(value=value, limit=high if high is not None else low), self.param
         return None
 
@@ -302,6 +331,13 @@ def check_rule(rule: RequiredWhen | ForbiddenWhen, facts: Facts, sent: Mapping[s
     view = facts.view()
     if not rule.applies(view):
         return None
+    return rule_broken(rule, view, sent)
+
+
+def rule_broken(
+    rule: RequiredWhen | ForbiddenWhen, view: Mapping[str, Any], sent: Mapping[str, Any]
+) -> Broken | None:
+    """What a rule whose condition holds says about the request, or None when it is kept."""
     if isinstance(rule, RequiredWhen):
         if any(present(lookup(view, f), rule.nonblank) for f in rule.any_of):
             return None

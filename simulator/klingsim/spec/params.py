@@ -74,7 +74,7 @@ def lookup(body: Mapping[str, Any], path: str) -> Any:
         return body.get(path)
     cur: Any = body
     for part in path.split("."):
-        if not isinstance(cur, Mapping):
+        if not isinstance(cur, dict):
             return None
         cur = cur.get(part)
     return cur
@@ -100,7 +100,7 @@ class When:
     negate: bool = False
 
     def holds(self, body: Mapping[str, Any]) -> bool:
-        value = lookup(body, self.field)
+        value = body.get(self.field) if "." not in self.field else lookup(body, self.field)
         if self.present:
             found = present(value)
         elif self.values and value in self.values:
@@ -125,7 +125,7 @@ class RequiredWhen:
     param: str = ""  # the field the error names (default: the first of `any_of`)
 
     def applies(self, body: Mapping[str, Any]) -> bool:
-        return self.when.holds(body) and all(w.holds(body) for w in self.also)
+        return self.when.holds(body) and (not self.also or all(w.holds(body) for w in self.also))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,7 @@ class ForbiddenWhen:
     also: tuple[When, ...] = ()
 
     def applies(self, body: Mapping[str, Any]) -> bool:
-        return self.when.holds(body) and all(w.holds(body) for w in self.also)
+        return self.when.holds(body) and (not self.also or all(w.holds(body) for w in self.also))
 
 
 Rule = RequiredWhen | ForbiddenWhen

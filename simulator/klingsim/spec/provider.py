@@ -96,6 +96,9 @@ class Endpoint:
     cancellable: frozenset[Phase] = frozenset({Phase.QUEUED})
     cancel_error: tuple[str, str] = ("cancelled", "Cancelled by the caller")
     unique_fields: tuple[str, ...] = ()  # request fields no two jobs of an account may share (VALIDATION)
+    check_query: bool = (
+        False  # the engine validates the declared `query` params (LIST paging) before rendering
+    )
 
     @property
     def op_id(self) -> str:
@@ -154,8 +157,7 @@ class CallbackPolicy:
     """Who gets told when a job changes, and how delivery is retried.
 
     `phases`: the transitions that call back (default: the job's end; Kling also posts `processing`).
-    `render`: the body posted, when it is not the status answer (fal's `{request_id, status, payload}`);
-    its JobView carries the outputs' byte counts.
+    The body is `hooks.render_callback` (its JobView carries the outputs' byte counts), else the status.
     """
 
     field: str
@@ -167,7 +169,6 @@ class CallbackPolicy:
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
     error: str = ""
     phases: frozenset[Phase] = TERMINAL_PHASES
-    render: Callable[[JobView], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,8 +225,9 @@ class Plan:
 class JobView:
     """A read-only snapshot of a job, for the provider's response hooks.
 
-    `origin` is the scheme and host the request came to (absolute URLs such as fal's `status_url`);
-    `operation` the create operation that made the job.
+    `origin` is the scheme and host the request came to; `base_url` adds the provider's mount (absolute URLs
+    such as fal's `status_url`); `operation` the create operation that made the job; `query` the query
+    parameters of the request being answered (fal's `?logs=1`).
     """
 
     id: str
@@ -246,9 +248,8 @@ class JobView:
     planned_seconds: float = 0.0  # creation to planned end (queue + render), drawn when the job was created
     origin: str = ""
     operation: str = ""
-    # Where the provider's paths start in the client's URLs (origin + mount; fal's absolute status_url).
-    base: str = ""
-    query: Mapping[str, str] = field(default_factory=dict)  # the query of the request being answered
+    base_url: str = ""
+    query: Mapping[str, str] = field(default_factory=dict)
     output_bytes: tuple[int, ...] = ()  # each output's size, for answers that state it (fal's file_size)
 
 
@@ -296,6 +297,8 @@ class Hooks:
     render_cancel: Callable[[JobView], dict[str, Any]] | None = None
     render_list: Callable[[AccountView, Mapping[str, str]], dict[str, Any]] | None = None
     derive: Callable[[str, dict[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None
+    # The body POSTed to a job's callback URL (default: `render_job`): fal's {request_id, status, payload}.
+    render_callback: Callable[[JobView], dict[str, Any]] | None = None
     # The `plan` as declared (pure); `plan` itself is wrapped to check the constraints first, for callers
     # that plan a body without evaluating it (the contract kit, until it calls klingsim.core.evaluate).
     planner: Planner | None = None
