@@ -49,3 +49,10 @@ class SimClient:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def auth_headers(spec: ProviderSpec, key: str) -> dict[str, str]:
+    """The provider's own credential headers for `key` (Bearer, fal's `Key`, a freshly minted Kling JWT)."""
+    from klingsim.core.auth import credential_headers
+
+    return credential_headers(spec.auth, key)

@@ -37,15 +37,22 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 def provider_hosts(specs: Iterable[ProviderSpec]) -> dict[str, str]:
     """Host name → provider id, from each spec's `hosts` and the host of its `base_url`."""
-    hosts: dict[str, str] = {}
+    return {host: provider for host, (provider, _) in host_routes(specs).items()}
+
+
+def host_routes(specs: Iterable[ProviderSpec]) -> dict[str, tuple[str, str]]:
+    """Host name → (provider id, path prefix under its mount). A spec's host entry may carry a prefix:
+    `fal.run/run` sends fal's synchronous host to `/fal/run/...`; `queue.fal.run` goes to `/fal/...`."""
+    routes: dict[str, tuple[str, str]] = {}
     for spec in specs:
         names = [*spec.hosts, urlsplit(spec.base_url).hostname or ""]
         extra = getattr(spec.urls, "hosts", ())  # output hosts, if a spec ever declares a separate CDN
         names.extend(extra if isinstance(extra, tuple) else ())
         for name in names:
-            if name:
-                hosts.setdefault(name.lower(), spec.id)
-    return hosts
+            host, slash, prefix = name.partition("/")
+            if host:
+                routes.setdefault(host.lower(), (spec.id, slash + prefix.rstrip("/")))
+    return routes
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +127,7 @@ class TrafficRouter:
     app: AsgiApp
     specs: tuple[ProviderSpec, ...]
     hosts: dict[str, str] = field(init=False)
+    routes: dict[str, tuple[str, str]] = field(init=False)
     refused: list[Refused] = field(default_factory=list)
     guard: Callable[[], None] | None = None  # runs before each routed request, in the caller's thread
     _stack: ExitStack | None = None
@@ -127,17 +135,19 @@ class TrafficRouter:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.hosts = provider_hosts(self.specs)
+        self.routes = host_routes(self.specs)
+        self.hosts = {host: provider for host, (provider, _) in self.routes.items()}
 
     # ----------------------------------------------------------------- decisions
     def target_path(self, url: str) -> str | None:
         """The app path a URL goes to, or None when the host is not a provider's."""
         parts = urlsplit(url)
-        provider = self.hosts.get((parts.hostname or "").lower())
-        if provider is None:
+        route = self.routes.get((parts.hostname or "").lower())
+        if route is None:
             return None
+        provider, prefix = route
         path = parts.path or "/"
-        return path if path.startswith(OUTPUTS_PREFIX + "/") else f"/{provider}{path}"
+        return path if path.startswith(OUTPUTS_PREFIX + "/") else f"/{provider}{prefix}{path}"
 
     def is_loopback(self, url: str) -> bool:
         return (urlsplit(url).hostname or "").lower() in LOOPBACK
@@ -156,6 +166,9 @@ class TrafficRouter:
             raise RuntimeError("the klingsim traffic router is not active")
         if self.guard is not None:
             self.guard()
+        if not path.startswith(OUTPUTS_PREFIX + "/"):
+            # The client's URLs have no mount: links the provider answers (fal's status_url) must not either.
+            headers = [*headers, ("x-forwarded-prefix", "/")]
         answer: Answer = self._portal.call(call_asgi, self.app, method, url, path, headers, body)
         return answer
 

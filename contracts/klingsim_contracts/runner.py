@@ -14,6 +14,7 @@ import httpx
 
 from klingsim.providers import by_id
 from klingsim.spec import ProviderSpec
+from klingsim_contracts import coverage
 from klingsim_contracts.costs import Shadow, ShadowTarget
 from klingsim_contracts.report import Report, Result, Verdict
 from klingsim_contracts.rules import Drained, Layer, Need, NotExercised, Rule, RuleFailure, catalogue
@@ -62,6 +63,7 @@ def run_gateway_suite(
     more are reported not exercised, with the flag that would run them.
     """
     spec = by_id(provider)
+    coverage.require(spec)
     catalogue_rules = catalogue(spec)
     _check_selection(catalogue_rules, rules)
     tgt = as_target(target)

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from klingsim.core.auth import credential_headers
 from klingsim.spec import Action, ErrorRole, Phase, ProviderSpec
 from klingsim_contracts import shapes
 from klingsim_contracts.costs import Shadow, encoded
@@ -117,7 +118,8 @@ class Session:
 
     # ------------------------------------------------------------------ requests
     def auth_headers(self, key: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key if key is not None else self.api_key}"}
+        """The provider's own credential headers for the key (Bearer, fal's `Key`, a Kling JWT)."""
+        return credential_headers(self.spec.auth, key if key is not None else self.api_key)
 
     def call(
         self,

@@ -124,11 +124,12 @@ def _check_client(args: argparse.Namespace) -> int:
         print("klingsim check client: give the client command after --", file=sys.stderr)
         return 2
     from klingsim_contracts.client.scenarios import by_name
+    from klingsim_contracts.coverage import require
 
     try:
-        by_id(args.provider)
+        require(by_id(args.provider))
         by_name(args.scenario)
-    except KeyError as exc:
+    except (KeyError, ValueError) as exc:
         print(f"klingsim check client: {exc.args[0]}", file=sys.stderr)
         return 2
     if (args.timeout is not None and args.timeout <= 0) or args.timeout_factor <= 0:
@@ -170,12 +171,13 @@ def _check_gateway(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from klingsim.providers import by_id
+    from klingsim_contracts.coverage import require
     from klingsim_contracts.report import Result, Verdict
     from klingsim_contracts.runner import run_gateway_suite
 
     try:
-        by_id(args.provider)
-    except KeyError as exc:
+        require(by_id(args.provider))
+    except (KeyError, ValueError) as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
     try:

@@ -7,14 +7,25 @@ from typing import Any
 import httpx
 
 from klingsim.spec import Action, ProviderSpec
-from tests.support import SimClient, bearer
+from tests.support import SimClient, auth_headers
 
 BODIES: dict[str, dict[str, Any]] = {
     "kling3api": {"type": "pro-text-to-video", "prompt": "A cinematic shot of mountains", "duration": 5},
     "empiriolabs": {"model": "kling-o3", "prompt": "A lighthouse at dusk"},
     "evolink": {"prompt": "A golden retriever"},
     "prospolabs": {"model": "kling-o3", "prompt": "a fox in the snow", "async": True},
+    "kling": {"model_name": "kling-v1", "prompt": "A cat playing the piano", "duration": "5"},
+    "fal": {"prompt": "A red fox runs through fresh snow", "duration": "5"},
 }
+# Creates whose path names the model (fal): the model each case uses.
+PATH_PARAMS: dict[str, dict[str, str]] = {"fal": {"model_id": "fal-ai/kling-video/o3/standard/text-to-video"}}
+
+
+def create_path(spec: ProviderSpec) -> str:
+    path = spec.endpoint(Action.CREATE).path
+    for name, value in PATH_PARAMS.get(spec.id, {}).items():
+        path = path.replace("{" + name + ":path}", value).replace("{" + name + "}", value)
+    return path
 
 
 def other_key(spec: ProviderSpec) -> str:
@@ -25,9 +36,9 @@ def other_key(spec: ProviderSpec) -> str:
 
 def create(client: SimClient, spec: ProviderSpec, key: str, **extra: Any) -> tuple[httpx.Response, str]:
     """POST the provider's valid body; returns the answer and the new job's id (from the engine)."""
-    endpoint = spec.endpoint(Action.CREATE)
     before = {j.id for j in client.sim.engine.jobs()}
-    answer = client.post(f"/{spec.id}{endpoint.path}", json={**BODIES[spec.id], **extra}, headers=bearer(key))
+    body = {**BODIES[spec.id], **extra}
+    answer = client.post(f"/{spec.id}{create_path(spec)}", json=body, headers=auth_headers(spec, key))
     new = [j.id for j in client.sim.engine.jobs() if j.id not in before and j.provider == spec.id]
     return answer, new[0] if new else ""
 
@@ -36,5 +47,6 @@ def status(client: SimClient, spec: ProviderSpec, key: str, job_id: str) -> http
     endpoint = spec.endpoint(Action.STATUS)
     if endpoint.id_in == "path":
         path = endpoint.path.replace("{" + endpoint.id_param + "}", job_id)
-        return client.get(f"/{spec.id}{path}", headers=bearer(key))
-    return client.get(f"/{spec.id}{endpoint.path}", params={endpoint.id_param: job_id}, headers=bearer(key))
+        return client.get(f"/{spec.id}{path}", headers=auth_headers(spec, key))
+    query = {endpoint.id_param: job_id}
+    return client.get(f"/{spec.id}{endpoint.path}", params=query, headers=auth_headers(spec, key))

@@ -49,7 +49,8 @@ def put(client: SimClient, url: str, **kw: Any) -> httpx.Response:
         ({"Authorization": "Bearer not-a-jwt"}, "1002"),
         ({"Authorization": "Basic abc"}, "1002"),
         ({"Authorization": f"Bearer {token(secret='wrong')}"}, "1000"),
-        ({"Authorization": f"Bearer {token(nbf=600)}"}, "1003"),
+        # Minted at collection: a day ahead stays "not yet valid" however long the run takes.
+        ({"Authorization": f"Bearer {token(nbf=86_400)}"}, "1003"),
         ({"Authorization": f"Bearer {token(exp=-600)}"}, "1004"),
     ],
 )

@@ -41,7 +41,10 @@ def test_another_key_gets_the_providers_not_found(spec: ProviderSpec) -> None:
     not_found = spec.role(ErrorRole.NOT_FOUND)
     assert theirs.status_code == missing.status_code == not_found.status
     # Identical to a never-existing id's answer (ids aside): nothing tells the stranger the job exists.
-    assert json_replace(theirs.json(), job_id, "<id>") == json_replace(missing.json(), missing_id, "<id>")
+    theirs_body, missing_body = theirs.json(), missing.json()
+    if spec.envelope.answer_ids:  # a fresh id per answer (Kling's request_id) is no leak
+        theirs_body.pop("request_id"), missing_body.pop("request_id")
+    assert json_replace(theirs_body, job_id, "<id>") == json_replace(missing_body, missing_id, "<id>")
     assert "/_klingsim/files/" not in theirs.text  # no output URL leaks
 
 
@@ -50,7 +53,8 @@ def test_the_owner_still_sees_the_job_after_a_stranger_asked(spec: ProviderSpec)
     client = SimClient([spec])
     _, job_id = create(client, spec, spec.auth.example_key)
     status(client, spec, other_key(spec), job_id)
-    assert status(client, spec, spec.auth.example_key, job_id).status_code == 200
+    pending = spec.endpoint(Action.STATUS).pending_status  # fal answers 202 until the request completes
+    assert status(client, spec, spec.auth.example_key, job_id).status_code in (200, pending)
 
 
 def _empiriolabs() -> ProviderSpec:

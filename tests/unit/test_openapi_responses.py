@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 from klingsim.core.openapi import openapi_document
 from klingsim.providers import ALL, by_id
 from klingsim.spec import Action, ProviderSpec
-from tests.support import SimClient, bearer
+from tests.support import SimClient, auth_headers
 from tests.unit.tiny_spec import SPEC as TINY
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -83,12 +83,14 @@ CASES = {
         {"model": "kling-o3", "prompt": "A cat", "async": True},
         "/v1/generations/{id}",
     ),
+    "kling": ("/v1/videos/text2video", {"prompt": "A cat"}, "/v1/videos/text2video/{id}"),
 }
 ID_FIELD = {
     "kling3api": ("data", "task_id"),
     "empiriolabs": ("job_id",),
     "evolink": ("id",),
     "prospolabs": ("generation_id",),
+    "kling": ("data", "task_id"),
 }
 
 
@@ -107,7 +109,8 @@ def test_rendered_answers_conform_to_the_declared_shapes(provider: str, prompt: 
     client = SimClient([spec])
     key = spec.auth.example_key
     client.sim.set_balance(provider, key, 10**6)  # type: ignore[arg-type]
-    created = client.post(f"/{provider}{create_path}", json={**body, "prompt": prompt}, headers=bearer(key))
+    headers = auth_headers(spec, key)
+    created = client.post(f"/{provider}{create_path}", json={**body, "prompt": prompt}, headers=headers)
     create_op = spec.operations(Action.CREATE)[0]
     assert created.status_code == create_op.success_status
     conforms(spec, "POST", create_op.path, created.status_code, created.json())
@@ -115,7 +118,7 @@ def test_rendered_answers_conform_to_the_declared_shapes(provider: str, prompt: 
     seen = set()
     for _ in range(12):
         answer = client.get(
-            f"/{provider}" + status_path.format(id=_id(provider, created.json())), headers=bearer(key)
+            f"/{provider}" + status_path.format(id=_id(provider, created.json())), headers=headers
         )
         assert answer.status_code == 200
         conforms(spec, "GET", status_op.path, 200, answer.json())
@@ -123,7 +126,7 @@ def test_rendered_answers_conform_to_the_declared_shapes(provider: str, prompt: 
         client.advance(30)
     for op in spec.operations():
         if op.action in (Action.BALANCE, Action.USAGE, Action.MODELS):
-            answer = client.get(f"/{provider}{op.path}", headers=bearer(key))
+            answer = client.get(f"/{provider}{op.path}", headers=headers)
             conforms(spec, op.method, op.path, answer.status_code, answer.json())
 
 
@@ -131,10 +134,14 @@ def test_error_answers_conform_to_their_envelope_schema() -> None:
     for spec in ALL:
         client = SimClient([spec])
         create = spec.operations(Action.CREATE)[0]
-        answer = client.post(f"/{spec.id}{create.path}", json={}, headers=bearer(spec.auth.example_key))
-        conforms(spec, "POST", create.path, answer.status_code, answer.json())
-        answer = client.post(f"/{spec.id}{create.path}", json={})
-        conforms(spec, "POST", create.path, answer.status_code, answer.json())
+        path = create.path.replace("{model_id:path}", "fal-ai/kling-video/o3/standard/text-to-video")
+        headers = auth_headers(spec, spec.auth.example_key)
+        documented = create.path.replace(":path}", "}")  # OpenAPI's path template
+        answer = client.post(f"/{spec.id}{path}", json={}, headers=headers)
+        assert answer.status_code >= 400, (spec.id, answer.text)
+        conforms(spec, "POST", documented, answer.status_code, answer.json())
+        answer = client.post(f"/{spec.id}{path}", json={})
+        conforms(spec, "POST", documented, answer.status_code, answer.json())
 
 
 # ----------------------------------------------------------------------------------------- the pages

@@ -31,6 +31,7 @@ from klingsim.core.clock import VirtualClock
 from klingsim.core.simulator import Simulator
 from klingsim.providers import ALL, by_id
 from klingsim.spec import ProviderSpec
+from klingsim_contracts import coverage
 from klingsim_contracts.client.checks import Evidence, Finding, Outcome, fold, judge
 from klingsim_contracts.client.inputs import minimal_request, valid_requests
 from klingsim_contracts.client.report import ClientReport, ScenarioResult, _target, transcript
@@ -141,6 +142,7 @@ def check_client(
 ) -> ClientReport:
     """Run `run(base_url, api_key, request)` through each scenario with Hypothesis-drawn requests."""
     spec = by_id(provider)
+    coverage.require(spec)
     key = api_key or spec.auth.example_key
     harness = _Harness(spec, make_app, seed, max_requests)
     report = ClientReport(provider, _client_name(run))
@@ -303,6 +305,7 @@ def check_command(
     time (its slowest simulated render at `speed`, plus the Retry-After it announces), at least
     MIN_TIMEOUT seconds: a hung client costs seconds, not minutes."""
     spec = by_id(provider)
+    coverage.require(spec)
     key = spec.auth.example_key
     sim = Simulator(ALL, VirtualClock(), seed=seed)
     recorder = RecordingApp(make_app(sim), sim, client_time=time.monotonic)

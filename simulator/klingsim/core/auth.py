@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +51,7 @@ def read_credential(auth: AuthSpec, headers: Mapping[str, str]) -> Credential:
             if raw:
                 return Credential(raw)
             continue
-        if raw is None:
+        if raw is None or not raw.strip():  # an empty header is no credential (Kling 1001)
             continue
         return _prefixed(scheme, raw)
     raise AuthError(AuthFailure.MISSING)
@@ -122,6 +123,23 @@ def encode_hs256(claims: Mapping[str, Any], secret: str) -> str:
     return f"{head}.{body}.{part(sig)}"
 
 
+def credential_headers(
+    auth: AuthSpec, key: str, secret: str | None = None, now: float | None = None
+) -> dict[str, str]:
+    """The headers a client sends for `key` under the provider's first scheme: `Bearer <key>`, fal's
+    `Key <key>`, a bare `x-api-key`, or an HS256 JWT minted like Kling's sample code (iss = key,
+    exp = now + 1800, nbf = now - 5; signed with `secret`, default the spec's example secret)."""
+    scheme = auth.accepted[0]
+    if isinstance(scheme, HeaderKey):
+        return {scheme.header: key}
+    if isinstance(scheme, JwtHs256):
+        moment = int(now if now is not None else time.time())
+        claims = {scheme.key_claim: key, "exp": moment + 1800, "nbf": moment - 5}
+        token = encode_hs256(claims, secret if secret is not None else auth.example_secret)
+        return {scheme.header: f"{scheme.prefix} {token}"}
+    return {scheme.header: f"{scheme.prefix} {key}"}
+
+
 def key_of(auth: AuthSpec, headers: Mapping[str, str]) -> str:
     """The key a request carries, or "" (rate limits per key; never raises)."""
     try:
@@ -136,6 +154,7 @@ __all__ = [
     "Credential",
     "Token",
     "check_times",
+    "credential_headers",
     "encode_hs256",
     "key_of",
     "parse_jwt",

@@ -156,10 +156,16 @@ def after_transition(sim: Simulator, job: Job, phase: Phase) -> None:
     sim.store.save_job(job)
     url = job.meta.get("callback_url")
     rt = sim.runtimes.get(job.provider)
-    if phase not in TERMINAL_PHASES or not url or rt is None or rt.spec.callbacks is None:
+    if not url or rt is None or rt.spec.callbacks is None or phase not in rt.spec.callbacks.phases:
         return
     policy = rt.spec.callbacks
-    view = sim.view(rt, job, str(job.meta.get("origin", "")), str(job.meta.get("mount", "")))
+    view = sim.view(
+        rt,
+        job,
+        str(job.meta.get("origin", "")),
+        str(job.meta.get("mount", "")),
+        sized=rt.spec.hooks.render_callback is not None,
+    )
     payload = (rt.spec.hooks.render_callback or rt.spec.hooks.render_job)(view)
     at = job.history[-1][0]
     sim.callbacks.enqueue(

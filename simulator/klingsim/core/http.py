@@ -48,7 +48,9 @@ class Request:
     body: bytes
     origin: str  # scheme://host[:port] the client used, for absolute output URLs
     truncated: bool = False  # the body was over MAX_BODY_BYTES and was not read in full
-    mount: str = ""  # the path prefix the provider is served under ("/fal"; "" at the root)
+    # The path prefix the provider's paths sit under in the client's URLs ("/fal" when mounted; "" at the
+    # root or behind host routing, which the pytest plugin says with X-Forwarded-Prefix).
+    mount: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,13 @@ def _compile(template: str) -> tuple[_Part, ...]:
     return tuple(parts)
 
 
+UUID4 = "{hex:8}-{hex:4}-4{hex:3}-a{hex:3}-{hex:12}"
+
+
 class IdGenerator:
-    def __init__(self, seed: int = 0) -> None:
-        self._rng = random.Random(f"ids:{seed}")
+    def __init__(self, seed: int = 0, stream: str = "ids") -> None:
+        # `stream` separates sequences: answer ids (Kling's request_id) never shift the job ids of a seed.
+        self._rng = random.Random(f"{stream}:{seed}")
         self._templates: dict[str, tuple[_Part, ...]] = {}
 
     def make(self, template: str, now: float) -> str:

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from klingsim.core.simulator import Runtime, Simulator
 
 VIDEO_FORMATS = ("video-url", "video-urls")
-IMAGE_FORMAT = "image-url-or-base64"
+# Image fields that may carry base64 data (Kling: raw base64 only, without a data: prefix).
+IMAGE_FORMATS = ("image-url-or-base64", "image-url-or-raw-base64")
 MAX_PREPARED = 8  # pieces of work prepared for one request; more inputs than this are refused anyway
 _SMALL_BODY = 2048  # below this, and without a klingsim file URL, no input needs work
 
@@ -104,7 +105,7 @@ def _media_params(rt: Runtime, variants: tuple[Variant, ...]) -> Iterator[Param]
     seen: set[str] = set()
     for variant in variants:
         for param in variant.params:
-            if param.name not in seen and (param.format in VIDEO_FORMATS or param.format == IMAGE_FORMAT):
+            if param.name not in seen and (param.format in VIDEO_FORMATS or param.format in IMAGE_FORMATS):
                 seen.add(param.name)
                 yield param
 
@@ -135,7 +136,7 @@ def prepare(sim: Simulator, provider: str, req: Request) -> list[Callable[[], ob
     work: dict[object, Callable[[], object]] = {}
     for param in params:
         value = body.get(param.name)
-        if param.format == IMAGE_FORMAT:
+        if param.format in IMAGE_FORMATS:
             if isinstance(value, str) and _is_base64(value) and sim.media.image_checked(value) is None:
                 work[("image", param.name)] = functools.partial(_quietly, sim.media.check_image, value)
             continue
@@ -163,7 +164,11 @@ def inspect(sim: Simulator, rt: Runtime, variant: Variant, request: dict[str, An
         if param.name not in request:
             continue
         value = request[param.name]
-        if param.format == IMAGE_FORMAT:
+        if param.format == "image-url-or-raw-base64" and isinstance(value, str) and value.startswith("data:"):
+            # Kling: "raw Base64 without the data: prefix".
+            code = param.error or rt.spec.roles[ErrorRole.VALIDATION]
+            raise Violation(code, f"{param.name}: send raw Base64, without a data: prefix", param=param.name)
+        if param.format in IMAGE_FORMATS:
             _base64_image(sim, rt, param, value)
         elif param.format in VIDEO_FORMATS:
             probed: list[float] = []

@@ -163,6 +163,8 @@ def shape_schema(spec: ProviderSpec, shape: Shape) -> dict[str, Any]:
 _PLACEHOLDERS: dict[str, dict[str, Any]] = {
     "$status": {"type": "integer"},
     "$code": {"type": "string"},
+    "$code_number": {"type": "integer"},
+    "$request_id": {"type": "string"},
     "$message": {"type": "string"},
     "$type": {"type": "string"},
     "$param": {"type": ["string", "null"]},

@@ -46,6 +46,7 @@ def restart(sim: Simulator, keep_clock: bool = False) -> None:
     with sim.store.transaction():
         sim.reset()
         sim.ids = IdGenerator(sim.seed)
+        sim.answer_ids = IdGenerator(sim.seed, stream="answers")
         if start is not None and not keep_clock and isinstance(sim.clock, VirtualClock):
             sim.clock.rewind(start.clock)
             sim.store.save_clock(start.clock)

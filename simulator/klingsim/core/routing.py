@@ -31,8 +31,9 @@ def _regex(path: str) -> str:
     return "^" + _PATH_PARAM.sub(param, re.escape(path)) + "/?$"
 
 
-def _specificity(path: str) -> tuple[int, int]:
-    return path.count(":path}"), path.count("{")
+def _specificity(path: str) -> tuple[int, int, int]:
+    # Among equals, more literal text wins: fal's `/run/{model_id:path}` before `/{model_id:path}`.
+    return path.count(":path}"), path.count("{"), -len(re.sub(r"\{[^}]*\}", "", path))
 
 
 class Router:

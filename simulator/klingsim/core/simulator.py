@@ -19,7 +19,7 @@ from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transpo
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
 from klingsim.core.faults import FaultRegistry
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
-from klingsim.core.ids import IdGenerator
+from klingsim.core.ids import UUID4, IdGenerator
 from klingsim.core.jobs import Job, JobEngine
 from klingsim.core.journal import DEFAULT_SIZE, Journal
 from klingsim.core.ledger import InsufficientFunds, Ledger
@@ -110,6 +110,7 @@ class Simulator:
         self.engine.listeners.append(self._settle)
         self.engine.evict_listeners.append(self._forget)
         self.ids = IdGenerator(seed)
+        self.answer_ids = IdGenerator(seed, stream="answers")
         self.signer = UrlSigner(secret if secret is not None else self.store.url_secret())
         self.gates: list[Gate] = [controls.rate_limit_gate]
         self.media = media.MediaCache()
@@ -354,7 +355,7 @@ class Simulator:
             self.engine.finish(job, job.planned_failure)
         failed = job.phase is Phase.FAILED and rt.sync_failure_status
         status = rt.sync_failure_status if failed else endpoint.success_status
-        view = self.view(rt, job, req.origin, req.mount, req.query)
+        view = self.view(rt, job, req.origin, req.mount, req.query, sized=endpoint.wait)
         render = endpoint.render or rt.spec.hooks.render_job
         return Response(status, render(view), self._op_headers(endpoint, view))
 
@@ -384,7 +385,8 @@ class Simulator:
             view = self.view(rt, job, req.origin, req.mount, req.query)
             render = endpoint.render or hooks.render_cancel or hooks.render_job
             return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
-        view = self.view(rt, job, req.origin, req.mount, req.query)
+        sized = endpoint.action is Action.RESULT and job.phase is Phase.SUCCEEDED
+        view = self.view(rt, job, req.origin, req.mount, req.query, sized)
         if job.phase in TERMINAL_PHASES or endpoint.pending_status is None:
             status = endpoint.success_status
         else:
@@ -460,8 +462,15 @@ class Simulator:
 
     # ----------------------------------------------------------------- views and errors
     def view(
-        self, rt: Runtime, job: Job, origin: str, mount: str = "", query: Mapping[str, str] | None = None
+        self,
+        rt: Runtime,
+        job: Job,
+        origin: str,
+        mount: str = "",
+        query: Mapping[str, str] | None = None,
+        sized: bool = False,
     ) -> JobView:
+        """The job as the provider's hooks see it; `sized` adds the outputs' byte counts (renders them)."""
         now = self.clock.now()
         outputs: tuple[str, ...] = ()
         if job.phase is Phase.SUCCEEDED and job.finished_at is not None:
@@ -491,7 +500,12 @@ class Simulator:
             operation=str(job.meta.get("operation", "")),
             base_url=origin + mount,
             query=query if query is not None else {},
+            output_bytes=self._output_bytes(job) if sized and outputs else (),
         )
+
+    def _output_bytes(self, job: Job) -> tuple[int, ...]:
+        size = len(self.media_file(job).data)
+        return (size,) * job.plan.output.count
 
     def account_view(self, provider: str, account: str, jobs_origin: str | None = None) -> AccountView:
         """The balance and ledger; with `jobs_origin`, also the jobs (output URLs on that origin)."""
@@ -526,7 +540,8 @@ class Simulator:
             else (message if message.startswith(err.message) else f"{err.message}: {message}")
         )
         template = err.envelope if err.envelope is not None else rt.spec.envelope.template
-        body = fill_envelope(template, err, text, param, rt.spec.envelope.optional)
+        answer_id = self.answer_ids.make(UUID4, 0) if rt.spec.envelope.answer_ids else ""
+        body = fill_envelope(template, err, text, param, rt.spec.envelope.optional, answer_id)
         if err.retry_after is not None and not any(h[0] == "retry-after" for h in headers):
             headers = (*headers, ("retry-after", str(err.retry_after)))
         if err.headers:
@@ -614,12 +629,22 @@ class Simulator:
             self.engine.tick()
         return self.callbacks.run_due(self.clock.now(), _wall)
 
-    def set_balance(self, provider: str, key: str, amount: Decimal, account: str | None = None) -> None:
-        """Set a key's balance, creating the key (in `account`, default its own) if needed."""
+    def set_balance(
+        self,
+        provider: str,
+        key: str,
+        amount: Decimal,
+        account: str | None = None,
+        secret: str | None = None,
+    ) -> None:
+        """Set a key's balance, creating the key (in `account`, default its own) if needed; `secret`
+        registers the secret the key signs with (its signatures are verified from then on)."""
         with self.store.transaction():
             current = self.keys.account_of(provider, key)
             if current is None or (account is not None and account != current):
                 current = self.keys.add(provider, key, account)
+            if secret is not None:
+                self.keys.set_secret(provider, key, secret)
             self.ledger.set_balance(provider, current, amount, self.clock.now())
 
     def reset(self) -> None:

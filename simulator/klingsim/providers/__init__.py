@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from klingsim.providers import empiriolabs, evolink, kling3api, prospolabs
+from klingsim.providers import empiriolabs, evolink, fal, kling, kling3api, prospolabs
 from klingsim.spec import ProviderSpec
 
-ALL: tuple[ProviderSpec, ...] = (kling3api.SPEC, empiriolabs.SPEC, evolink.SPEC, prospolabs.SPEC)
+ALL: tuple[ProviderSpec, ...] = (
+    kling3api.SPEC,
+    empiriolabs.SPEC,
+    evolink.SPEC,
+    prospolabs.SPEC,
+    kling.SPEC,
+    fal.SPEC,
+)
 
 
 def by_id(provider_id: str) -> ProviderSpec:

@@ -184,7 +184,11 @@ class KlingsimApp:
         if raw_query:
             query = dict(parse_qsl(raw_query, keep_blank_values=True))
         method: str = scope["method"]
-        req = Request(method, path, query, headers, body, _origin(scope, headers), truncated, mount)
+        # A proxy that maps a provider's own host onto its mount (the pytest plugin's host routing) says so
+        # with X-Forwarded-Prefix: the client's URLs then carry that prefix, not the mount.
+        prefix = headers.get("x-forwarded-prefix")
+        public_mount = mount if prefix is None else prefix.rstrip("/")
+        req = Request(method, path, query, headers, body, _origin(scope, headers), truncated, public_mount)
         if provider is None:
             response = await to_thread.run_sync(self.sim.download, req)
         elif path == "/openapi.json" and method == "GET":

@@ -41,6 +41,12 @@ class BalanceBody(BaseModel):
     account: str | None = Field(
         None, description="the account the key belongs to (keys of one account share balance and rate limit)"
     )
+    secret_key: str | None = Field(
+        None,
+        min_length=1,
+        description="the secret the key signs its tokens with (official Kling: the AccessKey's SecretKey); "
+        "once registered, signatures are verified",
+    )
 
     @field_validator("balance")
     @classmethod
@@ -126,7 +132,9 @@ def control_app(sim: Simulator) -> FastAPI:
     def put_account(provider: str, api_key: str, body: BalanceBody) -> dict[str, Any] | JSONResponse:
         if provider not in sim.runtimes:
             return _not_found(f"unknown provider {provider}")
-        sim.set_balance(provider, api_key, body.balance, body.account)
+        if body.secret_key is not None and sim.runtimes[provider].spec.auth.signed is None:
+            return _bad("no_secrets", f"{provider} keys do not sign their requests; secret_key is for kling")
+        sim.set_balance(provider, api_key, body.balance, body.account, body.secret_key)
         return _account(sim, provider, api_key)
 
     @router.get("/accounts/{provider}/{api_key}", response_model=None)

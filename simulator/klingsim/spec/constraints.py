@@ -215,6 +215,13 @@ def _plain(number: Decimal) -> int | Decimal:
     return int(number) if number == number.to_integral_value() else number
 
 
+def _as_number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (ArithmeticError, ValueError):
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class CountAcross(_Base):
     """The things sent in all of `paths` together (a list counts its items, another value 1) are at most

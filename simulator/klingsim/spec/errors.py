@@ -57,11 +57,13 @@ class ErrorSpec:
 class Envelope:
     """The JSON shape of an error, as a template: the strings `$status`, `$code`, `$message`, `$type` and
     `$param` are replaced by the error's values, also inside nested objects and lists; keys whose value
-    resolves to None are dropped when listed in `optional`."""
+    resolves to None are dropped when listed in `optional`. `$code_number` is the code as a JSON number
+    (Kling's `{"code": 1201}`); `$request_id` a fresh id for each answer, filled when `answer_ids` is set."""
 
     template: Mapping[str, Any]
     doc: DocRef
     optional: frozenset[str] = frozenset()
+    answer_ids: bool = False
 
 
 def fill_envelope(
@@ -70,18 +72,21 @@ def fill_envelope(
     message: str,
     param: str | None,
     optional: frozenset[str] = frozenset(),
+    request_id: str = "",
 ) -> dict[str, Any]:
-    """Instantiate an envelope template for one error."""
+    """Instantiate an envelope template for one error (`request_id`: this answer's id, for `$request_id`)."""
     values: dict[str, Any] = {
         "$status": error.status,
         "$code": error.code,
+        "$code_number": int(error.code) if error.code.isdigit() else error.code,
         "$message": message,
         "$type": error.type,
         "$param": param,
+        "$request_id": request_id,
     }
     out: dict[str, Any] = {}
     for key, raw in template.items():
-        value = _fill(raw, values, error, message, param, optional)
+        value = _fill(raw, values, error, message, param, optional, request_id)
         if value is None and key in optional:
             continue
         out[key] = value
@@ -95,10 +100,11 @@ def _fill(
     message: str,
     param: str | None,
     optional: frozenset[str],
+    request_id: str = "",
 ) -> Any:
     """One template value: objects and lists are filled item by item (fal's `{"detail": [{"loc": ...}]}`)."""
     if isinstance(raw, Mapping):
-        return fill_envelope(raw, error, message, param, optional)
+        return fill_envelope(raw, error, message, param, optional, request_id)
     if isinstance(raw, list):
-        return [_fill(item, values, error, message, param, optional) for item in raw]
+        return [_fill(item, values, error, message, param, optional, request_id) for item in raw]
     return values.get(raw, raw) if isinstance(raw, str) else raw

@@ -14,7 +14,7 @@ from klingsim.spec.auth import AuthSpec, JwtHs256
 from klingsim.spec.constraints import Facts, first_broken
 from klingsim.spec.doc import DocRef
 from klingsim.spec.errors import Envelope, ErrorRole, ErrorSpec
-from klingsim.spec.lifecycle import Lifecycle, Phase
+from klingsim.spec.lifecycle import TERMINAL_PHASES, Lifecycle, Phase
 from klingsim.spec.params import Param, Variant
 from klingsim.spec.pricing import PriceTable
 from klingsim.spec.shapes import Shape
@@ -120,6 +120,7 @@ class Concurrency:
     max_jobs: int
     doc: DocRef
     error: str = ""
+    setting: str = "max_concurrent_jobs"  # the Setting overriding `max_jobs` (Kling: max_concurrent_tasks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,11 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True)
 class CallbackPolicy:
-    """Who gets told when a job ends, and how delivery is retried."""
+    """Who gets told when a job changes, and how delivery is retried.
+
+    `phases`: the transitions that call back (default: the job's end; Kling also posts `processing`).
+    The body is `hooks.render_callback` (its JobView carries the outputs' byte counts), else the status.
+    """
 
     field: str
     doc: DocRef
@@ -163,6 +168,7 @@ class CallbackPolicy:
     timeout_seconds: float = 10.0
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
     error: str = ""
+    phases: frozenset[Phase] = TERMINAL_PHASES
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +250,7 @@ class JobView:
     operation: str = ""
     base_url: str = ""
     query: Mapping[str, str] = field(default_factory=dict)
+    output_bytes: tuple[int, ...] = ()  # each output's size, for answers that state it (fal's file_size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,9 +413,9 @@ def _write_through(spec: ProviderSpec, overrides: Mapping[str, Any]) -> Provider
             max_seconds=float(overrides.get("sync_wait_seconds", spec.sync.max_seconds)),
             failure_status=int(overrides.get("sync_failure_status", spec.sync.failure_status)),
         )
-    if spec.concurrency is not None and "max_concurrent_jobs" in overrides:
+    if spec.concurrency is not None and spec.concurrency.setting in overrides:
         changes["concurrency"] = dataclasses.replace(
-            spec.concurrency, max_jobs=int(overrides["max_concurrent_jobs"])
+            spec.concurrency, max_jobs=int(overrides[spec.concurrency.setting])
         )
     jwt = spec.auth.signed
     if jwt is not None and "jwt_leeway_seconds" in overrides:
@@ -430,7 +437,7 @@ WRITES_THROUGH = (
     "malformed_id_error",
     "sync_wait_seconds",
     "sync_failure_status",
-    "max_concurrent_jobs",
+    "max_concurrent_jobs (or the name Concurrency.setting gives)",
     "jwt_leeway_seconds",
     "status_word_<phase>",
 )
