@@ -141,7 +141,7 @@ def main() -> int:
     port = free_port()
     log = scenario.with_name("server.log").open("w+")
     server = subprocess.Popen(
-        [str(BIN / "klingsim"), "serve", "--port", str(port), "--scenario", str(scenario)],
+        [str(BIN / "klingsim"), "serve", "--port", str(port), "--scenario", str(scenario), "--quiet"],
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,

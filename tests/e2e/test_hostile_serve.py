@@ -21,7 +21,7 @@ KEY = "k3a_live_0123456789abcdef"
 def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [str(CLI), "serve", "--port", str(port), "--clock", "virtual", *args],
+        [str(CLI), "serve", "--port", str(port), "--clock", "virtual", "--quiet", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

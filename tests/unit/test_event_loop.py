@@ -46,7 +46,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     cli = Path(sys.executable).with_name("klingsim")
     proc = subprocess.Popen(
-        [str(cli), "serve", "--port", str(port), "--scenario", str(scenario)],
+        [str(cli), "serve", "--port", str(port), "--scenario", str(scenario), "--quiet"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -56,7 +56,11 @@ def server(tmp_path: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         assert proc.stdout is not None
         proc.stdout.close()
 

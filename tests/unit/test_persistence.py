@@ -133,6 +133,7 @@ def _start(db: Path) -> tuple[subprocess.Popen[str], str]:
         "0",
         "--clock",
         "virtual",
+        "--quiet",
         "--db",
         str(db),
     ]

@@ -65,7 +65,9 @@ class ServeError(Exception):
 def open_store(path: str) -> SqliteStore:
     try:
         return SqliteStore(path)
-    except sqlite3.Error as exc:
+    except StoreLocked:
+        raise
+    except (sqlite3.Error, OSError) as exc:
         raise ServeError(
             f"cannot open the database {path!r} ({exc}); check that its folder exists and is writable"
         ) from None
