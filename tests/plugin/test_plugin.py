@@ -304,8 +304,8 @@ def test_the_server_fixture_has_the_same_handle(pytester: pytest.Pytester) -> No
         def test_unknown_values_are_listed(klingsim):
             with pytest.raises(KeyError, match="unknown error 'rate_limited' for kling3api; valid: .*RATE_"):
                 klingsim.fail_next("kling3api", "rate_limited")
-            with pytest.raises(KeyError, match="unknown provider 'kling'; valid: kling3api, "):
-                klingsim.set_balance("kling", KEY, 1)
+            with pytest.raises(KeyError, match="unknown provider 'nope'; valid: kling3api, "):
+                klingsim.set_balance("nope", KEY, 1)
             fault = klingsim.add_fault(
                 provider="kling3api", endpoint="status", error="INTERNAL_ERROR", count=2
             )

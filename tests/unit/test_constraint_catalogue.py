@@ -162,7 +162,7 @@ def test_ids_are_unique_and_errors_and_citations_declared() -> None:
     for spec in ALL:
         infos = list(constraints(spec))
         codes = {e.code for e in spec.errors}
-        per_variant = [(c.variant, c.id) for c in infos]
+        per_variant = [(c.operation, c.variant, c.id) for c in infos]
         assert len(per_variant) == len(set(per_variant)), spec.id
         for info in infos:
             assert info.error in codes, (spec.id, info.id)

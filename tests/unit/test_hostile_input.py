@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from klingsim.core import edge
+from klingsim.core.auth import credential_headers
 from klingsim.core.clock import VirtualClock
 from klingsim.core.simulator import Simulator
 from klingsim.core.store import SqliteStore, StoreLocked
@@ -59,7 +60,8 @@ def test_a_lone_surrogate_in_the_prompt_is_the_providers_validation_error_and_no
     create(client, spec, key)  # a key with a balance and one job
     before = client.sim.ledger.balance(spec.id, client.sim.keys.account_of(spec.id, key) or key)
     body = json.dumps({**BODIES[spec.id], "prompt": "a\ud800b"}).encode()
-    answer = raw_post(client, create_path(spec), body, key)
+    headers = {"content-type": "application/json", **credential_headers(spec.auth, key)}
+    answer = client.post(create_path(spec), content=body, headers=headers)
     validation = spec.role(ErrorRole.VALIDATION)
     assert answer.status_code == validation.status, answer.text
     assert client.sim.ledger.balance(spec.id, client.sim.keys.account_of(spec.id, key) or key) == before

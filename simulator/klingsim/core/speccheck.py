@@ -83,9 +83,11 @@ def problems(spec: ProviderSpec) -> list[str]:
             found.append(
                 f"{op.op_id}: the variant's path parameter {body.discriminator!r} is not in {op.path}"
             )
-    ids = [(info.variant, info.id) for info in constraints(spec)]
+    # Ids are unique per variant of one operation (Kling's creates share model names across operations).
+    ids = [(info.operation, info.variant, info.id) for info in constraints(spec)]
     found += [
-        f"constraint id {i!r} is used twice in {v!r}" for v, i in sorted({x for x in ids if ids.count(x) > 1})
+        f"constraint id {i!r} is used twice in {v!r} of {o!r}"
+        for o, v, i in sorted({x for x in ids if ids.count(x) > 1})
     ]
     if spec.with_settings(spec.setting_values()) != spec:
         found.append("a declared setting disagrees with the typed field it writes through to")
