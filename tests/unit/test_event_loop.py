@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 import subprocess
 import sys
 import threading
@@ -129,6 +130,11 @@ def httpx_json(body: Any) -> bytes:
 
 def big_png_base64() -> str:
     frame = av.VideoFrame(width=1024, height=1024, format="rgb24")
+    # Set every pixel (a new frame's memory is whatever was there): 64 rows of seeded noise, the rest black,
+    # so the PNG is always well above the size below which a body needs no preparing, and under 1 MiB.
+    plane = frame.planes[0]
+    noise = random.Random(0).randbytes(64 * plane.line_size)
+    plane.update(noise + bytes(plane.buffer_size - len(noise)))
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="image2pipe") as out:
         stream = out.add_stream("png")
