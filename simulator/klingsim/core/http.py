@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -61,8 +61,14 @@ class Response:
     content_type: str = "application/json"
     # Added latency (a fault): the ASGI adapter waits it out on a real clock only; the core never sleeps.
     delay: float = 0.0
+    # The encoded body, written once: the journal keeps these bytes and the server sends them.
+    _encoded: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
             return self.body
-        return encode_json(self.body)
+        out = self._encoded
+        if out is None:
+            out = encode_json(self.body)
+            object.__setattr__(self, "_encoded", out)  # frozen: a cache of a value derived from `body`
+        return out
