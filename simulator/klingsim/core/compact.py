@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, TypeVar
 
-from klingsim.spec import Plan
+from klingsim.spec import OutputPlan, Plan
 
 MAX_SHARED = 4096  # distinct values kept per table; later ones are simply not shared
 MAX_INTERNED_TEXT = 64  # longer strings are prompts and URLs: seldom repeated, not worth a lookup
@@ -21,6 +22,18 @@ MAX_INTERNED_TEXT = 64  # longer strings are prompts and URLs: seldom repeated, 
 T = TypeVar("T")
 _plans: dict[tuple[Any, ...], Plan] = {}
 _amounts: dict[str, Decimal] = {}
+
+
+_output_fields = attrgetter(*OutputPlan.__slots__)  # every field of an output plan, as a tuple
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def _typed_map(value: Any) -> Any:
+    """`_typed` of a mapping, flat and quick when every value is a plain atom (the usual plan)."""
+    items = value.items()
+    if all(type(v) in _ATOMS for _, v in items):
+        return (dict, tuple([(k, type(v), v) for k, v in items]))
+    return _typed(dict(value))
 
 
 def _typed(value: Any) -> Any:
@@ -45,12 +58,15 @@ def plan(value: Plan) -> Plan:
     """An equal, interchangeable plan already held, or `value` itself."""
     out = value.output
     try:
+        output = _output_fields(out)
         key = (
-            _typed(dict(value.price_key)),
-            _typed(value.billed_seconds),
-            tuple(_typed(getattr(out, f)) for f in out.__slots__),
+            _typed_map(value.price_key),
+            type(value.billed_seconds),
+            value.billed_seconds,
+            output,
+            tuple(map(type, output)),
             value.id_family,
-            _typed(dict(value.extra)),
+            _typed_map(value.extra),
             value.wait,
         )
         return _share(_plans, key, value)
