@@ -85,3 +85,14 @@ def request(body: dict[str, Any]) -> dict[str, Any]:
     return {
         intern(k): intern(v) if type(v) is str and len(v) <= MAX_INTERNED_TEXT else v for k, v in body.items()
     }
+
+
+_fields: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def request_parts(body: dict[str, Any]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """The request as (field names, values): the names tuple shared by every job with the same fields in
+    the same order, short strings interned. Two tuples cost about half of a dict of the same items."""
+    held = request(body)
+    names = tuple(held)
+    return _share(_fields, names, names), tuple(held.values())

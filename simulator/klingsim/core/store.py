@@ -277,7 +277,6 @@ def job_from_json(data: dict[str, Any]) -> Job:
         run_at=data["run_at"],
         finish_at=data["finish_at"],
         phase=Phase(data["phase"]),
-        history=[(float(at), Phase(phase)) for at, phase in data["history"]],
         started_at=data["started_at"],
         finished_at=data["finished_at"],
         planned_failure=_pair(data["planned_failure"]),
