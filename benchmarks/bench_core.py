@@ -7,7 +7,8 @@ changes them little. Also printed: the create → complete → status round trip
 a held job costs (tracemalloc and RSS).
 
 Usage: python benchmarks/bench_core.py [--requests N] [--runs N] [--jobs N]
-Targets (issue 14): create <= 90 us, status <= 50 us, round trip <= 0.5 ms, <= 1 KiB per created job.
+Targets (issue 14): create <= 90 us, status <= 50 us, round trip <= 0.5 ms, <= 1 KiB per created job,
+balance answers not O(ledger entries).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, MutableMapping
+from decimal import Decimal
 from typing import Any
 
 from klingsim.core.clock import VirtualClock
+from klingsim.core.http import Request
 from klingsim.core.journal import DEFAULT_SIZE
 from klingsim.core.simulator import Simulator
 from klingsim.providers import ALL
@@ -123,6 +126,24 @@ async def _round_trip(rounds: int) -> float:
     return statistics.median(samples)
 
 
+def _balance_us(entries: int, reads: int = 2000) -> float:
+    """CPU per evolink `GET /v1/credits` (through `Simulator.handle`) with `entries` ledger entries."""
+    sim = Simulator(ALL, VirtualClock(), seed=0)
+    key = "sk-evo-0123456789abcdef"
+    sim.set_balance("evolink", key, Decimal(10**12))
+    account = sim.keys.account_of("evolink", key) or key
+    for n in range(entries // 2):  # a hold and its capture per job
+        sim.ledger.debit("evolink", account, f"job{n}", Decimal(7), 0.0, hold=True)
+        sim.ledger.settle("evolink", f"job{n}", True, True, 0.0)
+    req = Request("GET", "/v1/credits", {}, {"authorization": f"Bearer {key}"}, b"", "http://bench")
+    for _ in range(100):  # warm-up
+        sim.handle("evolink", req)
+    start = time.process_time()
+    for _ in range(reads):
+        sim.handle("evolink", req)
+    return (time.process_time() - start) / reads * 1e6
+
+
 def _rss() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * 4096
@@ -169,6 +190,11 @@ def main() -> None:
     print(f"  status {status_us:7.1f} us   (target <= 50)")
     trip = asyncio.run(_round_trip(args.requests // 2))
     print(f"create -> complete -> status, direct: median {trip:.3f} ms CPU   (target <= 0.5)")
+    small, large = _balance_us(10), _balance_us(100_000)
+    print(
+        f"evolink GET /v1/credits: {small:.1f} us with 10 ledger entries, {large:.1f} us with 100,000 "
+        f"(ratio {large / small:.2f}; target: about 1, not O(entries))"
+    )
     print(f"memory per created job over {args.jobs} creates (target <= 1024 B):")
     for journal in (False, True):
         traced = _memory(args.jobs, journal, traced=True)

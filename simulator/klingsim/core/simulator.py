@@ -445,7 +445,10 @@ class Simulator:
             return Response(200, hooks.render_models())
         # Only the usage and list answers list jobs; balance answers stay O(1) however many jobs exist.
         with_jobs = endpoint.action in (Action.USAGE, Action.LIST)
-        view = self.account_view(rt.spec.id, account, req.origin if with_jobs else None)
+        # A balance answer sees only the top-ups and adjustments (Kling's resource pack reads the last one):
+        # O(1) in the account's jobs, where listing every entry would grow with the ledger.
+        balance_only = endpoint.action is Action.BALANCE
+        view = self.account_view(rt.spec.id, account, req.origin if with_jobs else None, balance_only)
         if endpoint.action is Action.BALANCE and hooks.render_balance is not None:
             return Response(endpoint.success_status, hooks.render_balance(view))
         if endpoint.action is Action.USAGE and hooks.render_usage is not None:
@@ -507,19 +510,26 @@ class Simulator:
         size = len(self.media_file(job).data)
         return (size,) * job.plan.output.count
 
-    def account_view(self, provider: str, account: str, jobs_origin: str | None = None) -> AccountView:
-        """The balance and ledger; with `jobs_origin`, also the jobs (output URLs on that origin)."""
+    def account_view(
+        self, provider: str, account: str, jobs_origin: str | None = None, balance_only: bool = False
+    ) -> AccountView:
+        """The balance and ledger; with `jobs_origin`, also the jobs (output URLs on that origin); with
+        `balance_only`, the entries are only the top-ups and adjustments."""
         rt = self.runtimes[provider]
         jobs: list[Job] = []
         if jobs_origin is not None:
             mine = (j for j in self.engine.jobs() if j.provider == provider and j.account == account)
             jobs = sorted(mine, key=lambda j: j.created_at)
+        ledger = self.ledger
+        entries = (
+            ledger.balance_sets(provider, account) if balance_only else ledger.entries(provider, account)
+        )
         return AccountView(
             provider=provider,
             key=account,
             balance=self.ledger.balance(provider, account),
             spent=self.ledger.spent(provider, account),
-            entries=tuple(e.as_json() for e in self.ledger.entries(provider, account)),
+            entries=tuple(e.as_json() for e in entries),
             settings=rt.settings,
             jobs=tuple(self.view(rt, j, jobs_origin or "") for j in jobs),
         )
