@@ -177,7 +177,9 @@ class Ledger:
     def _append(
         self, provider: str, account: str, kind: EntryKind, amount: Decimal, at: float, job_id: str | None
     ) -> LedgerEntry:
-        acct = self._accounts.setdefault((provider, account), _Account(Decimal(0), []))
+        acct = self._accounts.get((provider, account))
+        if acct is None:
+            acct = self._accounts[(provider, account)] = _Account(Decimal(0), [])
         new_balance = acct.balance + amount * _SIGN[kind]
         if new_balance < 0:
             raise InsufficientFunds(acct.balance, amount)

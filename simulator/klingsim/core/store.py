@@ -41,14 +41,16 @@ class Snapshot:
     clock_now: float | None = None
 
 
+_NOTHING: contextlib.nullcontext[None] = contextlib.nullcontext()
+
+
 class MemoryStore:
     """Keeps nothing beyond the simulator's own memory."""
 
     persistent = False
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        yield
+    def transaction(self) -> contextlib.nullcontext[None]:
+        return _NOTHING  # every request opens one: no generator-based context manager to build
 
     def save_job(self, job: Job) -> None:
         pass
