@@ -30,6 +30,7 @@ class Job:
 
     __slots__ = (
         "_fields",
+        "_meta",
         "_values",
         "account",
         "cost",
@@ -38,7 +39,6 @@ class Job:
         "finish_at",
         "finished_at",
         "id",
-        "meta",
         "phase",
         "plan",
         "planned_failure",
@@ -85,7 +85,22 @@ class Job:
         self.planned_failure = planned_failure
         self.error = error
         self.stuck = stuck
-        self.meta: dict[str, Any] = meta if meta is not None else {}
+        self._meta = meta or None  # most jobs carry no notes: no empty dict each
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Notes on the job (its create operation, callback URL, faults...), made on first use."""
+        if self._meta is None:
+            self._meta = {}
+        return self._meta
+
+    def noted(self, key: str, default: Any = None) -> Any:
+        """One note, without making the notes of a job that has none."""
+        return self._meta.get(key, default) if self._meta else default
+
+    def notes(self) -> dict[str, Any]:
+        """A copy of the notes (empty when there are none)."""
+        return dict(self._meta) if self._meta else {}
 
     @property
     def request(self) -> dict[str, Any]:

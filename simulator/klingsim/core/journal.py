@@ -248,7 +248,8 @@ class Journal:
             answer = (answer, answer_chars)
         path = req.path if len(req.path) <= TEXT_LIMIT else _cut(req.path, TEXT_LIMIT)
         method = req.method if len(req.method) <= 32 else _cut(req.method, 32)
-        raw = (at, method, path, query, headers, body, answer, response.status, response.headers, extra)
+        notes = dict(extra) if extra else None  # most requests have none: no empty dict kept each
+        raw = (at, method, path, query, headers, body, answer, response.status, response.headers, notes)
         cost = 256 + len(path) + body_chars + answer_chars + header_chars + query_chars
         with self._lock:
             self._seq += 1

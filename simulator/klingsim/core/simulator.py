@@ -301,7 +301,7 @@ class Simulator:
         # A synchronous answer carries the result itself: callbacks are for asynchronous jobs (Prospolabs:
         # "Receive a callback when async generation completes", https://helios-7yg.pages.dev/docs/).
         controls.prepare_job(self, rt, job, None if wait else read.callback_url, req.origin)
-        if req.mount and "origin" in job.meta:
+        if req.mount and job.noted("origin") is not None:
             job.meta["mount"] = req.mount  # callbacks render absolute URLs under the mount too
         self.engine.add(job)
         self.store.save_job(job)
@@ -426,7 +426,7 @@ class Simulator:
                 None,
             )
         if job is not None and endpoint is not None and endpoint.jobs_of:
-            made_by = job.meta.get("operation", spec.operations(Action.CREATE)[0].op_id)
+            made_by = job.noted("operation", spec.operations(Action.CREATE)[0].op_id)
             job = job if made_by in endpoint.jobs_of else None
         if job is None or (account is not None and job.account != account):
             code = (
@@ -500,7 +500,7 @@ class Simulator:
             settings=rt.settings,
             planned_seconds=job.finish_at - job.created_at,
             origin=origin,
-            operation=str(job.meta.get("operation", "")),
+            operation=str(job.noted("operation", "")),
             base_url=origin + mount,
             query=query if query is not None else {},
             output_bytes=self._output_bytes(job) if sized and outputs else (),

@@ -251,7 +251,7 @@ def job_to_json(job: Job) -> dict[str, Any]:
         "planned_failure": list(job.planned_failure) if job.planned_failure else None,
         "error": list(job.error) if job.error else None,
         "stuck": job.stuck,
-        "meta": job.meta,
+        "meta": job.notes(),
     }
 
 
