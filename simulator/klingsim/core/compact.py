@@ -14,7 +14,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from klingsim.spec import OutputPlan, Plan
+from klingsim.spec import OutputPlan, Plan, PriceTable
 
 MAX_SHARED = 4096  # distinct values kept per table; later ones are simply not shared
 MAX_INTERNED_TEXT = 64  # longer strings are prompts and URLs: seldom repeated, not worth a lookup
@@ -22,6 +22,8 @@ MAX_INTERNED_TEXT = 64  # longer strings are prompts and URLs: seldom repeated, 
 T = TypeVar("T")
 _plans: dict[tuple[Any, ...], Plan] = {}
 _amounts: dict[str, Decimal] = {}
+_held_plans: dict[int, Plan] = {}  # the plans in `_plans`, by id
+_prices: dict[tuple[int, int], tuple[Plan, PriceTable, Decimal]] = {}
 
 
 _output_fields = attrgetter(*OutputPlan.__slots__)  # every field of an output plan, as a tuple
@@ -56,6 +58,8 @@ def _share(table: dict[Any, T], key: Any, value: T) -> T:
 
 def plan(value: Plan) -> Plan:
     """An equal, interchangeable plan already held, or `value` itself."""
+    if _held_plans.get(id(value)) is value:  # already the shared one
+        return value
     out = value.output
     try:
         output = _output_fields(out)
@@ -69,9 +73,24 @@ def plan(value: Plan) -> Plan:
             _typed_map(value.extra),
             value.wait,
         )
-        return _share(_plans, key, value)
+        shared = _share(_plans, key, value)
     except TypeError:  # an unhashable value in the plan: keep it as it is
         return value
+    if shared is value and _plans.get(key) is value:
+        _held_plans[id(value)] = value
+    return shared
+
+
+def price(table: PriceTable, value: Plan) -> Decimal:
+    """`table.price` of a plan, computed once per shared plan (a pure function of the two)."""
+    key = (id(value), id(table))
+    hit = _prices.get(key)
+    if hit is not None and hit[0] is value and hit[1] is table:
+        return hit[2]
+    amount_due = amount(table.price(value.price_key, value.billed_seconds))
+    if _held_plans.get(id(value)) is value and len(_prices) < MAX_SHARED:
+        _prices[key] = (value, table, amount_due)
+    return amount_due
 
 
 def amount(value: Decimal) -> Decimal:

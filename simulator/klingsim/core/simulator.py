@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from klingsim.core import auth, controls, edge, evaluate, hints, inputs, media
+from klingsim.core import auth, compact, controls, edge, evaluate, hints, inputs, media
 from klingsim.core.accounts import DEFAULT_MAX_AUTO_KEYS, KeyRegistry, TooManyKeys
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
@@ -259,7 +259,8 @@ class Simulator:
         probed = inputs.inspect(self, rt, variant, request)
         # Hooks see the settings, plus the probed seconds of inputs that are klingsim outputs (core.inputs).
         _, plan = evaluate.conclude(spec, variant, request, {**rt.settings, "input_seconds": probed}, probed)
-        price = spec.prices.price(plan.price_key, plan.billed_seconds)
+        plan = compact.plan(plan)  # shared with equal plans of other jobs; its price is then computed once
+        price = compact.price(spec.prices, plan)
         wait = plan.wait or endpoint.wait
         now = self.clock.now()
         if spec.concurrency is not None:
