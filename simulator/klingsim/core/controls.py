@@ -24,10 +24,13 @@ FAILURE_CODE = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _FILE_PROVIDER = re.compile(r"^/_klingsim/files/(?P<provider>[\w-]+)/")
 
 
+_KINDS = {Action.CREATE: "create", Action.STATUS: "status"}
+
+
 def endpoint_kind(endpoint: Endpoint | None) -> str:
     if endpoint is None:
         return "other"
-    return {Action.CREATE: "create", Action.STATUS: "status"}.get(endpoint.action, str(endpoint.action))
+    return _KINDS.get(endpoint.action) or str(endpoint.action)
 
 
 # ----------------------------------------------------------------- requests: faults, latency, journal
