@@ -126,15 +126,33 @@ _Slot = list[Any]  # [cost, seq, provider, dict | _Raw]
 _RAW_HEADERS = 4096  # headers (or query) of at most this many characters are kept as they are until read
 
 
+# Tuples of header (or query) names seen, each kept once: most clients send the same names every time.
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_MAX_NAMES = 4096
+
+
 def _deferred_texts(pairs: Mapping[str, str], secret: frozenset[str] = frozenset()) -> tuple[Any, int]:
-    """Small pairs as they are (summarised when read: `_texts`) and about what they hold, else a
-    (summary, characters) tuple made now."""
+    """Small pairs as (names, values) tuples, the names shared between entries (summarised when read:
+    `_texts`), and about what they hold; else a (summary, characters) tuple made now."""
     if len(pairs) <= 64:
         chars = sum(map(len, pairs)) + sum(map(len, pairs.values())) + _NODE * len(pairs)
         if chars <= _RAW_HEADERS:
-            return pairs, chars
+            names = tuple(pairs)
+            shared = _NAMES.get(names)
+            if shared is None:
+                shared = names
+                if len(_NAMES) < _MAX_NAMES:
+                    _NAMES[names] = names
+            return (shared, tuple(pairs.values())), chars
     kept = _texts(pairs, secret)
     return kept, kept[1]
+
+
+def _texts_of(kept: tuple[Any, Any], secret: frozenset[str] = frozenset()) -> tuple[dict[str, str], int]:
+    """What `_deferred_texts` kept, as the entry shows it."""
+    if isinstance(kept[0], dict):
+        return kept
+    return _texts(dict(zip(*kept, strict=True)), secret)
 
 
 def _deferred_body(raw: bytes) -> tuple[Any, int]:
@@ -171,14 +189,8 @@ def _build(seq: int, provider: str | None, raw: _Raw) -> tuple[dict[str, Any], i
         answer_chars = 0
     else:
         answer, answer_chars = answer
-    if isinstance(headers, tuple):
-        headers, header_chars = headers
-    else:
-        headers, header_chars = _texts(headers, SECRET_HEADERS)
-    if isinstance(query, tuple):
-        query, query_chars = query
-    else:
-        query, query_chars = _texts(query)
+    headers, header_chars = _texts_of(headers, SECRET_HEADERS)
+    query, query_chars = _texts_of(query)
     entry: dict[str, Any] = {
         "seq": seq,
         "at": at,
@@ -227,9 +239,9 @@ class Journal:
         at: float,
         extra: Mapping[str, Any] | None = None,
     ) -> int:
-        """Keep the exchange; returns its sequence number. Small pieces are kept as they are (a request's
-        headers and query mappings and its body bytes are never changed once made) and summarised when the
-        entry is first read; large ones are summarised now, so an entry never holds a whole large body."""
+        """Keep the exchange; returns its sequence number. Small pieces are kept as they are (body bytes,
+        header and query values) and summarised when the entry is first read; large ones are summarised now,
+        so an entry never holds a whole large body."""
         if not self._size:
             with self._lock:
                 self._seq += 1
