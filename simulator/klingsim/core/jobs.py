@@ -111,6 +111,11 @@ class Job:
     def request(self, value: dict[str, Any]) -> None:
         self._fields, self._values = compact.request_parts(value)
 
+    def field(self, name: str) -> Any:
+        """One request field (None when absent), without building the request dict."""
+        fields = self._fields
+        return self._values[fields.index(name)] if name in fields else None
+
     @property
     def history(self) -> list[tuple[float, Phase]]:
         """(time, phase) of each step the job took, oldest first."""

@@ -422,7 +422,7 @@ class Simulator:
                     for j in self.engine.jobs()
                     if j.provider == spec.id
                     and j.account == account
-                    and any(j.request.get(f) == job_id for f in endpoint.id_fields)
+                    and any(j.field(f) == job_id for f in endpoint.id_fields)
                 ),
                 None,
             )
