@@ -14,7 +14,6 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs are pinned; used for one validator
 
-from klingsim.core.evaluate import evaluate
 from klingsim.core.openapi import shape_schema
 from klingsim.spec import Action, DocRef, Phase, ProviderSpec, public
 from klingsim.spec.shapes import Unit
@@ -52,7 +51,7 @@ def template_pattern(template: str) -> str:
 
 
 def _family(spec: ProviderSpec, body: dict[str, Any]) -> str | None:
-    plan = evaluate(spec, body).plan
+    plan = gen.evaluation(spec, body).plan
     return plan.id_family if plan is not None else None
 
 
@@ -93,7 +92,8 @@ def _check_id_shape(spec: ProviderSpec, rule_id: str, session: Session) -> None:
         if not re.fullmatch(pattern, job_id):
             raise RuleFailure(rule_id, f"a {family} job id shaped {template}", repr(job_id), [created], body)
         polled = session.status(job_id)
-        if polled.status != 200 or _status_id(session, polled) != job_id:
+        pending = session.status_endpoint.pending_status  # fal's 202 while queued
+        if polled.status not in (200, pending) or _status_id(session, polled) != job_id:
             raise RuleFailure(
                 rule_id,
                 f"the status answer of {job_id} to carry that id",

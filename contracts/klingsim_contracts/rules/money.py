@@ -7,7 +7,6 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from klingsim.core.evaluate import evaluate
 from klingsim.spec import Phase, ProviderSpec, Settlement
 from klingsim_contracts import flows, shapes
 from klingsim_contracts import strategies as gen
@@ -40,7 +39,7 @@ def reached_rows(spec: ProviderSpec) -> list[int]:
 
 
 def _row(spec: ProviderSpec, body: dict[str, Any]) -> int | None:
-    plan = evaluate(spec, body).plan
+    plan = gen.evaluation(spec, body).plan
     return None if plan is None else spec.prices.rates.index(spec.prices.rate_for(plan.price_key))
 
 
@@ -120,7 +119,7 @@ def _check_refund(spec: ProviderSpec, rule_id: str, session: Session) -> None:
     created = flows.create_failing(session, rule_id)
     job_id = session.job_id(created)
     assert job_id is not None
-    price = gen.price_of(spec, created.body) or Decimal(0)
+    price = gen.price_of(spec, created.input) or Decimal(0)
     last = flows.finish(session, job_id)
     failed = spec.lifecycle.word(Phase.FAILED)
     word = session.job_status(last)
