@@ -291,6 +291,11 @@ class Session:
         response = self.target.fetch(url)
         return self._record("GET", url, {}, None, None, response, step)
 
+    def download(self, url: str, step: str = "download") -> tuple[Exchange, int]:
+        """Fetch an output; the exchange and the number of bytes it carried."""
+        response = self.target.fetch(url)
+        return self._record("GET", url, {}, None, None, response, step), len(response.content)
+
     # ------------------------------------------------------------------ reading answers
     def job_id(self, exchange: Exchange) -> str | None:
         value = shapes.read(exchange.response, self.shapes.created_id)

@@ -212,8 +212,26 @@ def _rule_fields(variant: Variant) -> list[Param]:
     return [p for p in variant.params if p.name in names and p.enum]
 
 
+# Derived once per spec object (Kling's three views have hundreds of fields to probe): id -> (spec, value).
+_MEMO: dict[tuple[str, int], tuple[ProviderSpec, Any]] = {}
+
+
+def _memo(kind: str, spec: ProviderSpec, build: Any) -> Any:
+    key = (kind, id(spec))
+    found = _MEMO.get(key)
+    if found is None or found[0] is not spec:
+        if len(_MEMO) > 256:
+            _MEMO.clear()
+        found = _MEMO[key] = (spec, build(spec))
+    return found[1]
+
+
 def base_bodies(spec: ProviderSpec) -> list[dict[str, Any]]:
     """One valid body per variant and per value of each enum that switches a cross-field rule."""
+    return [dict(b) for b in _memo("bases", spec, _base_bodies)]
+
+
+def _base_bodies(spec: ProviderSpec) -> list[dict[str, Any]]:
     bodies: list[dict[str, Any]] = []
     for variant in variants(spec):
         bodies.append(valid_body(spec, variant))
@@ -415,6 +433,10 @@ def type_values(param: Param) -> list[tuple[Any, bool]]:
 
 def boundary_cases(spec: ProviderSpec) -> Iterator[tuple[str, Variant, tuple[str, ...], str, Case]]:
     """(kind, variant, path, error, case) for every range, length, items, enum and type boundary."""
+    yield from _memo("boundaries", spec, lambda s: list(_boundary_cases(s)))
+
+
+def _boundary_cases(spec: ProviderSpec) -> Iterator[tuple[str, Variant, tuple[str, ...], str, Case]]:
     for variant in variants(spec):
         for path, param in walk_params(variant):
             base = base_for(spec, variant, path)

@@ -28,7 +28,7 @@ def register(family: Family) -> Family:
 def _load() -> None:
     if _BUILT_INS:
         return
-    from klingsim_contracts.rules import access, answers, crossfield, errors, money, outputs, params
+    from klingsim_contracts.rules import access, answers, crossfield, errors, jobs, money, outputs, params
     from klingsim_contracts.schemathesis_layer import schema_rules
 
     for family in (
@@ -42,6 +42,7 @@ def _load() -> None:
         outputs.output_rules,
         outputs.lifecycle_rules,
         answers.answer_rules,
+        jobs.job_rules,
         schema_rules,
     ):
         _BUILT_INS.append(family)

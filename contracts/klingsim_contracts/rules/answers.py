@@ -16,7 +16,7 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs are pinned; used f
 
 from klingsim.core.openapi import shape_schema
 from klingsim.spec import Action, DocRef, Phase, ProviderSpec, public
-from klingsim.spec.shapes import Unit
+from klingsim.spec.shapes import Shape, Unit
 from klingsim_contracts import flows, shapes
 from klingsim_contracts import strategies as gen
 from klingsim_contracts.rules.base import Layer, Need, NotExercised, Rule, RuleFailure
@@ -162,6 +162,26 @@ def _conform(spec: ProviderSpec, rule_id: str, action: Action, ex: Exchange) -> 
         raise RuleFailure(
             rule_id, f"the documented {action} answer", f"{where}: {first.message}", [ex], ex.body
         )
+    wrong = unit_problem(shape, ex.response)
+    if wrong:
+        raise RuleFailure(rule_id, f"the documented {action} answer", wrong, [ex], ex.body)
+
+
+# A Unix time in seconds stays below this until the year 5138; one in milliseconds passed it in 1973.
+_MS_FROM = 10**11
+
+
+def unit_problem(shape: Shape, body: Any) -> str:
+    """A time on the wrong scale (Kling's epoch milliseconds sent as seconds, or the reverse), or ""."""
+    for path, field in shape.paths():
+        if field.unit not in (Unit.EPOCH_MS, Unit.EPOCH_S):
+            continue
+        ms = field.unit is Unit.EPOCH_MS
+        for value in shapes.read_all(body, path):
+            if isinstance(value, int | float) and not isinstance(value, bool) and (value >= _MS_FROM) != ms:
+                where = ".".join(map(str, path))
+                return f"{where}: {value} is not a Unix time in {'milliseconds' if ms else 'seconds'}"
+    return ""
 
 
 def _check_response_shape(spec: ProviderSpec, rule_id: str, session: Session) -> None:
