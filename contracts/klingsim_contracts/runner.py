@@ -18,7 +18,7 @@ from klingsim_contracts.costs import Shadow, ShadowTarget
 from klingsim_contracts.report import Report, Result, Verdict
 from klingsim_contracts.rules import Drained, Layer, Need, NotExercised, Rule, RuleFailure, catalogue
 from klingsim_contracts.sandwich import UpstreamControl, upstream_lock
-from klingsim_contracts.session import KEY_PLACEHOLDER, Session
+from klingsim_contracts.session import KEY_PLACEHOLDER, SECRET_PLACEHOLDER, Session
 from klingsim_contracts.stateful import Coverage, run_machine
 from klingsim_contracts.targets import HttpTarget, Target, as_target
 
@@ -93,6 +93,10 @@ def run_gateway_suite(
         report.command = _command(
             provider, tgt, control, max_examples, seed, rules, budget, yes_spend, api_key
         )
+        if api_key and secret_key:
+            at = report.command.index(KEY_PLACEHOLDER) + 1
+            report.command[at:at] = ["--secret-key", SECRET_PLACEHOLDER]
+        report.secret_key = session.secret or ""
         chosen = [
             r for r in catalogue_rules if (only is None or only(r)) and (rules is None or r.id in rules)
         ]

@@ -23,6 +23,8 @@ from klingsim_contracts.sandwich import Unavailable, UpstreamControl
 from klingsim_contracts.targets import Target
 
 KEY_PLACEHOLDER = "$KLINGSIM_API_KEY"
+SECRET_PLACEHOLDER = "$KLINGSIM_SECRET_KEY"  # Kling: the SecretKey the replay signs its JWTs with
+JWT_VARIABLE = "KLINGSIM_JWT"
 TOP_UP = 10**7
 JOBS_END = 3600  # seconds after which every job the kit started has ended (renders take minutes)
 

@@ -139,7 +139,8 @@ def _check_progress(spec: ProviderSpec, rule_id: str, session: Session) -> None:
 
 def declared_fields(spec: ProviderSpec, action: Action) -> list[str]:
     """`response:<op>:<path>` of every field of an operation's answer that carries a unit or an enum."""
-    shape = spec.endpoint(action).response
+    ops = spec.operations(action)
+    shape = ops[0].response if ops else None
     if shape is None:
         return []
     out = []

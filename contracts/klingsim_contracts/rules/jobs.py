@@ -24,6 +24,7 @@ from klingsim.core.openapi import shape_schema
 from klingsim.spec import Action, Endpoint, ErrorRole, Phase, ProviderSpec
 from klingsim.spec.shapes import Shape, Unit
 from klingsim_contracts import flows, shapes
+from klingsim_contracts.rules.answers import declared_fields
 from klingsim_contracts.rules.base import Layer, Need, Rule, RuleFailure
 from klingsim_contracts.rules.errors import unknown_id
 from klingsim_contracts.rules.money import _close
@@ -247,6 +248,7 @@ def job_rules(spec: ProviderSpec) -> Iterator[Rule]:
             Layer.SANDWICH,
             partial(_check_cancel, spec, cancel, f"{pid}-CANCEL"),
             clock,
+            covers=frozenset(declared_fields(spec, Action.CANCEL)),
         )
     for result in spec.operations(Action.RESULT):
         yield Rule(
@@ -257,4 +259,5 @@ def job_rules(spec: ProviderSpec) -> Iterator[Rule]:
             Layer.SANDWICH,
             partial(_check_result, spec, result, f"{pid}-RESULT"),
             clock,
+            covers=frozenset(declared_fields(spec, Action.RESULT)),
         )
