@@ -237,7 +237,11 @@ def _base_bodies(spec: ProviderSpec) -> list[dict[str, Any]]:
         bodies.append(valid_body(spec, variant))
         for param in _rule_fields(variant):
             for value in param.enum or ():
-                bodies.append(valid_body(spec, variant, {param.name: value}))
+                body = valid_body(spec, variant, {param.name: value})
+                # A switch a declared constraint still refuses (Kling's one default shot against a 5 s
+                # duration) is no base to build on; the constraint's own rule shows it.
+                if evaluation(spec, body).ok:
+                    bodies.append(body)
     unique: dict[str, dict[str, Any]] = {repr(sorted(b.items(), key=lambda kv: kv[0])): b for b in bodies}
     return list(unique.values())
 

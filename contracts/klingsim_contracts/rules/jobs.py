@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from klingsim.spec import Action, Endpoint, ErrorRole, Phase, ProviderSpec
 from klingsim.spec.shapes import Shape, Unit
 from klingsim_contracts import flows, shapes
 from klingsim_contracts.rules.answers import declared_fields
-from klingsim_contracts.rules.base import Layer, Need, Rule, RuleFailure
+from klingsim_contracts.rules.base import Layer, Need, NotExercised, Rule, RuleFailure
 from klingsim_contracts.rules.errors import unknown_id
 from klingsim_contracts.rules.money import _close
 from klingsim_contracts.session import Exchange, Session
@@ -202,6 +203,32 @@ def _check_result(spec: ProviderSpec, result: Endpoint, rule_id: str, session: S
                 )
 
 
+# ----------------------------------------------------------------------------- balance
+def _check_balance(spec: ProviderSpec, balance: Endpoint, rule_id: str, session: Session) -> None:
+    if not session.has_accounts():
+        raise NotExercised("needs --upstream-control to know the upstream balance")
+    assert balance.response is not None
+    where = balance.response.with_unit(Unit.MONEY)
+    shown: list[Exchange] = []
+    for step in ("before a job", "after a job"):
+        if shown:
+            shown.append(session.accept(flows.cheap_body(spec), rule_id, "a job that costs"))
+        ex = session.call(balance.method, balance.path, step=f"balance {step}")
+        shown.append(ex)
+        expected = session.balance()
+        values = [v for path in where for v in shapes.read_all(ex.response, path)]
+        if ex.status != 200 or not any(
+            isinstance(v, int | float) and not isinstance(v, bool) and _close(Decimal(str(v)), expected, 4)
+            for v in values
+        ):
+            _fail(
+                rule_id,
+                f"the balance answer to show {expected} {spec.prices.unit} {step}",
+                ex.summary(),
+                shown,
+            )
+
+
 def job_rules(spec: ProviderSpec) -> Iterator[Rule]:
     pid = spec.id.upper()
     status = spec.endpoint(Action.STATUS)
@@ -249,6 +276,19 @@ def job_rules(spec: ProviderSpec) -> Iterator[Rule]:
             partial(_check_cancel, spec, cancel, f"{pid}-CANCEL"),
             clock,
             covers=frozenset(declared_fields(spec, Action.CANCEL)),
+        )
+    for balance in spec.operations(Action.BALANCE)[:1]:
+        if balance.response is None or not balance.response.with_unit(Unit.MONEY):
+            continue
+        yield Rule(
+            f"{pid}-BALANCE",
+            spec.id,
+            f"{balance.method} {balance.path} shows what remains of the account, also after a job is charged",
+            balance.doc,
+            Layer.SANDWICH,
+            partial(_check_balance, spec, balance, f"{pid}-BALANCE"),
+            frozenset({Need.ACCOUNTS}),
+            covers=frozenset(declared_fields(spec, Action.BALANCE)),
         )
     for result in spec.operations(Action.RESULT):
         yield Rule(
