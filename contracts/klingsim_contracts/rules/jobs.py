@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import jsonschema  # type: ignore[import-untyped]  # no stubs are pinned; used for one validator
 
 from klingsim.core.openapi import shape_schema
-from klingsim.spec import Action, Endpoint, ErrorRole, Phase, ProviderSpec
+from klingsim.spec import Action, Endpoint, ErrorRole, ParamType, Phase, ProviderSpec
 from klingsim.spec.shapes import Shape, Unit
 from klingsim_contracts import flows, shapes
 from klingsim_contracts.rules.answers import declared_fields
@@ -203,6 +203,40 @@ def _check_result(spec: ProviderSpec, result: Endpoint, rule_id: str, session: S
                 )
 
 
+# ----------------------------------------------------------------------------- list
+def _paging(listing: Endpoint, at: str) -> dict[str, str]:
+    """Every integer query parameter at its minimum, or one past its maximum (Kling's pageNum, pageSize)."""
+    out = {}
+    for param in listing.query:
+        if param.type is ParamType.INTEGER and param.minimum is not None and param.maximum is not None:
+            out[param.name] = str(int(param.minimum if at == "minimum" else param.maximum + 1))
+    return out
+
+
+def _check_list(spec: ProviderSpec, listing: Endpoint, rule_id: str, session: Session) -> None:
+    assert listing.response is not None
+    ids_at = listing.response.with_unit(Unit.JOB_ID)[0]
+    made = [session.accept(flows.cheap_body(spec), rule_id, "the older job to list")]
+    timed = session.control is not None and session.control.virtual_clock()
+    if timed:
+        assert session.control is not None
+        session.control.advance(1)  # a second apart, so "newest first" has one answer
+    made.append(session.accept(flows.cheap_body(spec), rule_id, "the newer job to list"))
+    newest = [session.job_id(made[-1])] if timed else [session.job_id(ex) for ex in made]
+    first = session.call(
+        listing.method, listing.path, params=_paging(listing, "minimum"), step="list, first page"
+    )
+    listed = shapes.read_all(first.response, ids_at)
+    if first.status != 200 or len(listed) != 1 or listed[0] not in newest:
+        want = f"200 and one job on the first page of one: the newest, {' or '.join(map(str, newest))}"
+        _fail(rule_id, want, f"{first.status} {listed}", [*made, first])
+    error = spec.error(listing.role(spec.roles, ErrorRole.VALIDATION))
+    over = _paging(listing, "over")
+    refused = session.call(listing.method, listing.path, params=over, step="list, paging out of range")
+    if not shapes.matches(spec, error, refused.status, refused.response):
+        _fail(rule_id, f"{error.status} {error.code} for {over}", refused.summary(), [refused])
+
+
 # ----------------------------------------------------------------------------- balance
 def _check_balance(spec: ProviderSpec, balance: Endpoint, rule_id: str, session: Session) -> None:
     if not session.has_accounts():
@@ -276,6 +310,24 @@ def job_rules(spec: ProviderSpec) -> Iterator[Rule]:
             partial(_check_cancel, spec, cancel, f"{pid}-CANCEL"),
             clock,
             covers=frozenset(declared_fields(spec, Action.CANCEL)),
+        )
+    listing = spec.operations(Action.LIST)[0] if spec.operations(Action.LIST) else None
+    if (
+        listing is not None
+        and create.op_id in listing.jobs_of
+        and listing.response is not None
+        and listing.response.with_unit(Unit.JOB_ID)
+        and _paging(listing, "minimum")
+    ):
+        yield Rule(
+            f"{pid}-LIST",
+            spec.id,
+            f"{listing.method} {listing.path} lists the account's jobs newest first, paged by "
+            f"{', '.join(_paging(listing, 'minimum'))} within their documented ranges",
+            listing.doc,
+            Layer.PROPERTY,
+            partial(_check_list, spec, listing, f"{pid}-LIST"),
+            covers=frozenset(f"{p}:query" for p in _paging(listing, "minimum")),
         )
     for balance in spec.operations(Action.BALANCE)[:1]:
         if balance.response is None or not balance.response.with_unit(Unit.MONEY):
