@@ -54,7 +54,7 @@ def path_named(spec: ProviderSpec) -> bool:
     return body is not None and body.discriminator_in == "path" and bool(body.discriminator)
 
 
-def split(spec: ProviderSpec, body: Mapping[str, Any]) -> tuple[str, Any, dict[str, str]]:
+def split(spec: ProviderSpec, body: Any) -> tuple[str, Any, dict[str, str]]:
     """A kit body as the request it stands for: (path, JSON body, path parameters).
 
     The kit keeps a path-named variant (fal's model id) in the body under the discriminator's name, so

@@ -687,7 +687,7 @@ def _bills_cancelled() -> Asgi:
     def captured(provider: str, job_id: str, succeeded: bool, refund: bool, at: float) -> Any:
         return settle(provider, job_id, True, refund, at)
 
-    sim.ledger.settle = captured  # type: ignore[method-assign]
+    sim.ledger.settle = captured  # type: ignore[method-assign,assignment]
     return KlingsimApp(sim)
 
 
