@@ -11,8 +11,10 @@ from enum import StrEnum
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from klingsim.core.auth import AuthError, parse_jwt
+from klingsim.spec import JwtHs256
 from klingsim_contracts.rules.base import Rule, RuleFailure
-from klingsim_contracts.session import KEY_PLACEHOLDER, Exchange
+from klingsim_contracts.session import JWT_VARIABLE, KEY_PLACEHOLDER, SECRET_PLACEHOLDER, Exchange
 
 
 class Verdict(StrEnum):
@@ -39,6 +41,7 @@ class Report:
     results: list[Result] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # the run could not judge: unreachable, nothing run
     api_key: str = ""
+    secret_key: str = ""  # the SecretKey the kit signed the run key's JWTs with (official Kling)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # the estimate, what was spent, a drained account
     command: list[str] = field(default_factory=list)  # the command line that repeats this run
@@ -77,9 +80,11 @@ class Report:
         ]
         if rule_id is not None and "--rule" not in argv:
             argv = [*argv, "--rule", rule_id]
-        return " ".join(a if a == KEY_PLACEHOLDER else shlex.quote(a) for a in argv).replace(
-            KEY_PLACEHOLDER, f'"{KEY_PLACEHOLDER}"'
-        )
+        placeholders = (KEY_PLACEHOLDER, SECRET_PLACEHOLDER)
+        line = " ".join(a if a in placeholders else shlex.quote(a) for a in argv)
+        for placeholder in placeholders:
+            line = line.replace(placeholder, f'"{placeholder}"')
+        return line
 
     def failed_ids(self) -> set[str]:
         return {r.rule.id for r in self.failed}
@@ -120,7 +125,8 @@ class Report:
         lines.append(f"  rerun: {self.rerun()}")
         lines.append(f"  rerun this rule: {self.rerun(result.rule.id)}")
         lines.append("  replay (bash; setup steps on the upstream control plane included):")
-        lines += ["    " + line for line in replay(f.exchanges, self.api_key, f.expected).splitlines()]
+        script = replay(f.exchanges, self.api_key, f.expected, signed=bool(self.secret_key))
+        lines += ["    " + line for line in script.splitlines()]
         return "\n".join(lines)
 
     def text(self) -> str:
@@ -168,9 +174,39 @@ class Report:
         return ET.tostring(suite, encoding="unicode")
 
 
-def replay(exchanges: list[Exchange], key: str, expected: str = "") -> str:
+# Mints the run key's JWT like Kling's sample code (HS256; iss = AccessKey, exp = now + 1800, nbf = now - 5).
+_MINT = (
+    "python3 -c 'import base64,hashlib,hmac,json,sys,time\n"
+    'b=lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()\n'
+    'n=int(time.time()); h=b(json.dumps({"alg":"HS256","typ":"JWT"}).encode())\n'
+    'p=b(json.dumps({"iss":sys.argv[1],"exp":n+1800,"nbf":n-5}).encode())\n'
+    'print(h+"."+p+"."+b(hmac.new(sys.argv[2].encode(),(h+"."+p).encode(),hashlib.sha256).digest()))\''
+)
+
+
+def _tokens(exchanges: list[Exchange], key: str) -> dict[str, str]:
+    """The run key's JWTs in the recorded headers, each to be replaced by a freshly minted one."""
+    found: dict[str, str] = {}
+    for ex in exchanges:
+        for value in ex.headers.values():
+            token = value.rpartition(" ")[2]
+            if token.count(".") != 2:
+                continue
+            try:
+                claims = parse_jwt(token, JwtHs256()).claims
+            except AuthError:
+                continue  # a header that is not a JWT stays as sent
+            if key and key in claims.values():
+                found[token] = JWT_VARIABLE
+    return found
+
+
+def replay(exchanges: list[Exchange], key: str, expected: str = "", signed: bool = False) -> str:
     """A runnable bash script: every request in order (upstream setup included), job ids captured with a
-    small python helper and passed on in double-quoted strings; set -euo pipefail stops at a broken step."""
+    small python helper and passed on in double-quoted strings; set -euo pipefail stops at a broken step.
+
+    `signed`: the run key's requests carry JWTs (the official Kling API); the script mints a fresh one from
+    $KLINGSIM_API_KEY and $KLINGSIM_SECRET_KEY instead of replaying tokens that expire."""
     if not exchanges:
         return "(no request recorded)"
     lines = [
@@ -180,7 +216,11 @@ def replay(exchanges: list[Exchange], key: str, expected: str = "") -> str:
         "json_at() { python3 -c 'import json,sys; d=json.load(sys.stdin)\nfor k in sys.argv[1:]: "
         'd=d[int(k)] if isinstance(d,list) else d[k]\nprint(d)\' "$@"; }',
     ]
-    ids: dict[str, str] = {}
+    ids: dict[str, str] = _tokens(exchanges, key) if signed else {}
+    if ids:
+        secret = SECRET_PLACEHOLDER[1:]
+        lines.append(f': "${{{secret}:?set the SecretKey of ${KEY_PLACEHOLDER[1:]}}}"')
+        lines.append(f'{JWT_VARIABLE}=$({_MINT} "${KEY_PLACEHOLDER[1:]}" "${secret}")')
     for i, ex in enumerate(exchanges, 1):
         command = ex.curl(key, ids)
         lines.append(f"# step {i}: {ex.step or ex.method} (answered {ex.status})")
@@ -190,7 +230,7 @@ def replay(exchanges: list[Exchange], key: str, expected: str = "") -> str:
         new_id = ex.created_id
         path = _json_path(ex.response, new_id) if new_id else None
         if new_id and new_id not in ids and path is not None:
-            var = f"JOB{len(ids) + 1}"
+            var = f"JOB{sum(1 for v in ids.values() if v.startswith('JOB')) + 1}"
             ids[new_id] = var
             keys = " ".join(shlex.quote(str(k)) for k in path)
             lines.append(f'{var}=$(printf %s "$R{i}" | json_at {keys})')

@@ -14,12 +14,11 @@ import httpx
 
 from klingsim.providers import by_id
 from klingsim.spec import ProviderSpec
-from klingsim_contracts import coverage
 from klingsim_contracts.costs import Shadow, ShadowTarget
 from klingsim_contracts.report import Report, Result, Verdict
 from klingsim_contracts.rules import Drained, Layer, Need, NotExercised, Rule, RuleFailure, catalogue
 from klingsim_contracts.sandwich import UpstreamControl, upstream_lock
-from klingsim_contracts.session import KEY_PLACEHOLDER, Session
+from klingsim_contracts.session import KEY_PLACEHOLDER, SECRET_PLACEHOLDER, Session
 from klingsim_contracts.stateful import Coverage, run_machine
 from klingsim_contracts.targets import HttpTarget, Target, as_target
 
@@ -39,11 +38,17 @@ def run_key(spec: ProviderSpec, seed: int, run_id: str) -> str:
     return key if spec.auth.valid_format(key) else spec.auth.example_key
 
 
+def run_secret(spec: ProviderSpec, seed: int, run_id: str) -> str:
+    """The secret the run key signs its tokens with (derived like the key; registered upstream)."""
+    return hashlib.sha256(f"{spec.id}:{seed}:{run_id}:secret".encode()).hexdigest()[:32]
+
+
 def run_gateway_suite(
     provider: str,
     target: Target | str,
     *,
     api_key: str | None = None,
+    secret_key: str | None = None,
     upstream_control: UpstreamControl | Target | str | None = None,
     max_examples: int = DEFAULT_MAX_EXAMPLES,
     seed: int = 0,
@@ -57,31 +62,41 @@ def run_gateway_suite(
 ) -> Report:
     """Check `target` (a base URL, or a Target) against `provider`'s documented behaviour.
 
+    Signed requests (the official Kling API): the kit mints a JWT for every request from the key and
+    `secret_key`; its own run key gets a secret of its own, registered upstream with `upstream_control`.
+
     Money: on a controlled klingsim upstream the kit funds its own key. Otherwise every accepted job may be
     real money, so the kit prices the run first (from the spec's price table) and spends at most `budget`
     (in the provider's unit; 0 unless given), or without limit with `yes_spend`; rules that would spend
     more are reported not exercised, with the flag that would run them.
     """
     spec = by_id(provider)
-    coverage.require(spec)
     catalogue_rules = catalogue(spec)
     _check_selection(catalogue_rules, rules)
     tgt = as_target(target)
     run = run_id or uuid.uuid4().hex[:12]
     key = api_key or tgt.api_key or run_key(spec, seed, run)
+    if secret_key is None and spec.auth.signed is not None and key != api_key:
+        secret_key = run_secret(spec, seed, run)
     control = (
         upstream_control
         if isinstance(upstream_control, UpstreamControl) or upstream_control is None
         else UpstreamControl(upstream_control)
     )
     limit = None if yes_spend else Decimal(str(budget or 0))
-    session = Session(spec, tgt, key, control, seed, max_examples, shadow=Shadow(spec), budget=limit)
+    session = Session(
+        spec, tgt, key, control, seed, max_examples, shadow=Shadow(spec), budget=limit, secret=secret_key
+    )
     tell = notice or (lambda _line: None)
     try:
         report = Report(provider, tgt.base_url, seed, max_examples, api_key=key)
         report.command = _command(
             provider, tgt, control, max_examples, seed, rules, budget, yes_spend, api_key
         )
+        if api_key and secret_key:
+            at = report.command.index(KEY_PLACEHOLDER) + 1
+            report.command[at:at] = ["--secret-key", SECRET_PLACEHOLDER]
+        report.secret_key = session.secret or ""
         chosen = [
             r for r in catalogue_rules if (only is None or only(r)) and (rules is None or r.id in rules)
         ]
@@ -230,6 +245,7 @@ def estimate(session: Session, rules: list[Rule]) -> dict[str, Decimal]:
     target = ShadowTarget(shadow)
     # The target is the shadow itself: what it charged is what a faithful gateway would spend.
     dry = Session(session.spec, target, session.api_key, None, session.seed, session.max_examples)
+    dry.secret = session.secret
     costs: dict[str, Decimal] = {}
     try:
         for rule in rules:

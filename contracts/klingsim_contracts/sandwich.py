@@ -63,8 +63,12 @@ class UpstreamControl:
             raise Unavailable("the upstream clock is not virtual (start it with --clock virtual)")
         self._call("POST", "/clock/advance", {"seconds": seconds})
 
-    def set_balance(self, provider: str, key: str, amount: float) -> None:
-        self._call("PUT", f"/accounts/{provider}/{quote(key, safe='')}", {"balance": amount})
+    def set_balance(self, provider: str, key: str, amount: float, secret: str | None = None) -> None:
+        """Set a key's balance; `secret` also registers the secret its tokens are signed with (Kling)."""
+        body: dict[str, Any] = {"balance": amount}
+        if secret is not None:
+            body["secret_key"] = secret
+        self._call("PUT", f"/accounts/{provider}/{quote(key, safe='')}", body)
 
     def balance(self, provider: str, key: str) -> float:
         return float(self._call("GET", f"/accounts/{provider}/{quote(key, safe='')}")["balance"])

@@ -43,7 +43,8 @@ def _operation(spec: ProviderSpec, action: Action) -> Any:
     endpoint = spec.endpoint(action)
     for result in schema.get_all_operations():
         op = result.ok()  # type: ignore[union-attr]  # a derived document has no invalid operations
-        if op.method.upper() == endpoint.method and op.path == endpoint.path:
+        # The document writes a `{model_id:path}` template as `{model_id}` (OpenAPI has no multi-segment one).
+        if op.method.upper() == endpoint.method and op.path == endpoint.path.replace(":path}", "}"):
             return op
     raise LookupError(f"{spec.id} OpenAPI has no {endpoint.method} {endpoint.path}")
 

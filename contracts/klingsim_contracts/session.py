@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -12,15 +14,19 @@ from typing import Any
 import httpx
 
 from klingsim.core.auth import credential_headers
-from klingsim.spec import Action, ErrorRole, Phase, ProviderSpec
+from klingsim.spec import Action, Endpoint, ErrorRole, Phase, ProviderSpec
 from klingsim_contracts import shapes
+from klingsim_contracts import strategies as gen
 from klingsim_contracts.costs import Shadow, encoded
 from klingsim_contracts.rules.base import Drained, NotExercised, RuleFailure
 from klingsim_contracts.sandwich import Unavailable, UpstreamControl
 from klingsim_contracts.targets import Target
 
 KEY_PLACEHOLDER = "$KLINGSIM_API_KEY"
+SECRET_PLACEHOLDER = "$KLINGSIM_SECRET_KEY"  # Kling: the SecretKey the replay signs its JWTs with
+JWT_VARIABLE = "KLINGSIM_JWT"
 TOP_UP = 10**7
+JOBS_END = 3600  # seconds after which every job the kit started has ended (renders take minutes)
 
 
 @dataclass
@@ -38,6 +44,7 @@ class Exchange:
     text: str
     step: str = ""
     created_id: str | None = None  # the job id a create answered with (replay scripts chain it)
+    input: Any = None  # a create's body as the kit wrote it (fal's model id still in it: `gen.split`)
 
     def curl(self, key: str | None, ids: Mapping[str, str] | None = None) -> str:
         """This request as a bash `curl` command: the key as $KLINGSIM_API_KEY, known job ids as ${JOBn}."""
@@ -101,14 +108,31 @@ class Session:
     spent: Decimal = Decimal(0)
     paying: bool = True  # False: this rule's creates that cost money are not sent (see `unpaid`)
     unpaid: str = ""  # why a create of the current rule was not sent, if one was not
+    # The secret the run key signs its tokens with (the official Kling API's SecretKey); None: the spec's
+    # example secret (an upstream that knows no secret for the key does not verify signatures).
+    secret: str | None = None
 
     def __post_init__(self) -> None:
-        self.shapes = shapes.discover(self.spec)
-        self.create_endpoint = self.spec.endpoint(Action.CREATE)
-        self.status_endpoint = self.spec.endpoint(Action.STATUS)
+        self._view(self.spec)
         self._accounts: bool | None = None
         if self.control is not None:
             self.control.on_call = self._control_call
+
+    def _view(self, spec: ProviderSpec) -> None:
+        self.spec = spec
+        self.shapes = shapes.discover(spec)
+        self.create_endpoint = spec.endpoint(Action.CREATE)
+        self.status_endpoint = spec.endpoint(Action.STATUS)
+
+    @contextlib.contextmanager
+    def viewing(self, view: ProviderSpec) -> Iterator[None]:
+        """Drive one create operation of the provider (and the reads of its jobs) for a while (`views.py`)."""
+        before = self.spec
+        self._view(view)
+        try:
+            yield
+        finally:
+            self._view(before)
 
     def _control_call(self, method: str, path: str, body: Any, response: httpx.Response) -> None:
         assert self.control is not None
@@ -119,7 +143,19 @@ class Session:
     # ------------------------------------------------------------------ requests
     def auth_headers(self, key: str | None = None) -> dict[str, str]:
         """The provider's own credential headers for the key (Bearer, fal's `Key`, a Kling JWT)."""
-        return credential_headers(self.spec.auth, key if key is not None else self.api_key)
+        key = key if key is not None else self.api_key
+        return credential_headers(self.spec.auth, key, self.secret if key == self.api_key else None)
+
+    def is_create(self, method: str, path: str) -> bool:
+        """Whether a request goes to the create operation the kit drives (path templates filled in)."""
+        ep = self.create_endpoint
+        return method == ep.method and matches_template(ep.path, path)
+
+    def create_path(self, body: Any = None) -> str:
+        """Where a create is sent: the operation's path, with the body's path-named variant filled in."""
+        if body is None:
+            body = gen.cheapest(self.spec, gen.base_bodies(self.spec))
+        return gen.split(self.spec, body)[0]
 
     def call(
         self,
@@ -136,7 +172,7 @@ class Session:
         sent = {**(self.auth_headers() if auth else {}), **(headers or {})}
         if body is not None or raw is not None:
             sent.setdefault("Content-Type", "application/json")
-        if method == self.create_endpoint.method and path == self.create_endpoint.path:
+        if self.is_create(method, path):
             self._pay(path, params, sent, encoded(body, raw), step)
         kw: dict[str, Any] = {"headers": sent, "params": params}
         if raw is not None:
@@ -191,13 +227,18 @@ class Session:
             body = response.json()
         except ValueError:
             return False
-        if shapes.claimed_error(self.spec, response.status_code, body) is None:
-            return False
+        claimed = shapes.claimed_error(self.spec, response.status_code, body)
+        if claimed is None or claimed.code == self.spec.roles.get(ErrorRole.INSUFFICIENT_FUNDS):
+            return False  # Kling's depleted pack (1102) shares 429 with its rate limit: not a wait
         if self.control is None or not self.control.virtual_clock():
             return True
         wait = response.headers.get("retry-after", "")
         window = self.spec.rate_limit.per_seconds if self.spec.rate_limit else 60
-        self.control.advance(float(wait) if wait.strip().isdigit() else window)
+        if claimed.code == self.spec.roles.get(ErrorRole.TOO_MANY_JOBS):
+            window = JOBS_END  # too many unfinished jobs (Kling's 1303, fal's 429): let them end
+        elif wait.strip().isdigit():
+            window = int(wait)
+        self.control.advance(window)
         return True
 
     def _record(
@@ -223,19 +264,39 @@ class Session:
 
     def create(self, body: Any, step: str = "create") -> Exchange:
         ep = self.create_endpoint
-        exchange = self.call(ep.method, ep.path, body=body, step=step)
+        path, sent, _ = gen.split(self.spec, body)
+        exchange = self.call(ep.method, path, body=sent, step=step)
+        exchange.input = body
         exchange.created_id = self.job_id(exchange) if exchange.status < 300 else None
         return exchange
 
     def status(self, job_id: str, step: str = "poll") -> Exchange:
-        ep = self.status_endpoint
+        return self.on_job(self.status_endpoint, job_id, step)
+
+    def result(self, job_id: str, step: str = "result") -> Exchange:
+        """The job's result on its own operation (fal's response_url), else its status answer."""
+        ep = self.operation(Action.RESULT)
+        return self.on_job(ep, job_id, step) if ep is not None else self.status(job_id, step)
+
+    def on_job(self, ep: Endpoint, job_id: str, step: str = "poll") -> Exchange:
+        """A request to an operation on one job (status, result, cancel), its id in the path or the query."""
         if ep.id_in == "path":
             return self.call(ep.method, ep.path.replace("{" + ep.id_param + "}", job_id), step=step)
         return self.call(ep.method, ep.path, params={ep.id_param: job_id}, step=step)
 
+    def operation(self, action: Action) -> Endpoint | None:
+        """The provider's operation of a kind on the jobs the kit creates (fal's result and cancel URLs)."""
+        ops = self.spec.operations(action)
+        return ops[0] if ops else None
+
     def fetch(self, url: str, step: str = "download") -> Exchange:
         response = self.target.fetch(url)
         return self._record("GET", url, {}, None, None, response, step)
+
+    def download(self, url: str, step: str = "download") -> tuple[Exchange, int]:
+        """Fetch an output; the exchange and the number of bytes it carried."""
+        response = self.target.fetch(url)
+        return self._record("GET", url, {}, None, None, response, step), len(response.content)
 
     # ------------------------------------------------------------------ reading answers
     def job_id(self, exchange: Exchange) -> str | None:
@@ -277,9 +338,9 @@ class Session:
         if ex.status >= 400:
             self._observe_error(ex)
             return
-        if ex.method == self.create_endpoint.method and path == self.create_endpoint.path:
+        if self.is_create(ex.method, path):
             self._observe_created(ex)
-        elif ex.method == "GET" and ex.status == 200:
+        elif ex.method == "GET" and ex.status in self._read_statuses(path):
             word = self.job_status(ex)
             if word is not None or self.shapes.job_status is not None:
                 self._check_word(word, ex)
@@ -312,6 +373,13 @@ class Session:
                     ex,
                 )
 
+    def _read_statuses(self, path: str) -> tuple[int, ...]:
+        """The statuses of a status answer that carry a status word (fal's 202 while pending)."""
+        ep = self.status_endpoint
+        if not matches_template(ep.path, path):
+            return ()  # results, lists, cancels: only status answers carry a status word
+        return (200,) if ep.pending_status is None else (200, ep.pending_status)
+
     def _observe_created(self, ex: Exchange) -> None:
         job_id = self.job_id(ex)
         if job_id is None:
@@ -337,17 +405,21 @@ class Session:
             self._accounts = False
             if self.control is not None:
                 try:
-                    self.control.set_balance(self.spec.id, self.api_key, TOP_UP)
+                    self.control.set_balance(self.spec.id, self.api_key, TOP_UP, self._signing())
                     self._accounts = True
                 except Unavailable:
                     pass
         return self._accounts
 
+    def _signing(self) -> str | None:
+        """The secret to register upstream with the run key, for providers whose requests are signed."""
+        return self.secret if self.spec.auth.signed is not None else None
+
     def top_up(self) -> bool:
         if not self.has_accounts():
             return False
         assert self.control is not None
-        self.control.set_balance(self.spec.id, self.api_key, TOP_UP)
+        self.control.set_balance(self.spec.id, self.api_key, TOP_UP, self._signing())
         return True
 
     def balance(self) -> Decimal:
@@ -402,3 +474,14 @@ class Session:
                 body,
             )
         return ex
+
+
+def matches_template(template: str, path: str) -> bool:
+    """Whether `path` fills the path template (`{id}` one segment, `{model_id:path}` one or more)."""
+    pattern = ""
+    for part in re.split(r"(\{[^}]+\})", template):
+        if part.startswith("{"):
+            pattern += ".+" if part.endswith(":path}") else "[^/]+"
+        else:
+            pattern += re.escape(part)
+    return re.fullmatch(pattern, path) is not None

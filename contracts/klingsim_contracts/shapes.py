@@ -32,6 +32,7 @@ class Shapes:
     created_cost: Path | None
     job_cost: Path | None
     progress_doc: DocRef | None = None
+    outputs_in_result: bool = False  # the outputs are on a result operation of their own (fal)
 
 
 def _walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
@@ -98,6 +99,8 @@ def _shape_at(shape: Shape, path: Path) -> Shape:
 def discover(spec: ProviderSpec) -> Shapes:
     """The declared places of a provider's job fields (its create and status answers)."""
     created, job = _response(spec, Action.CREATE), _response(spec, Action.STATUS)
+    results = [e.response for e in spec.operations(Action.RESULT) if e.response is not None]
+    outputs = _at(results[0], Unit.URL) if results else None
     progress, scale, whole, doc = None, 1.0, False, None
     for unit, top in _PROGRESS_SCALES.items():
         found = _at(job, unit)
@@ -114,10 +117,11 @@ def discover(spec: ProviderSpec) -> Shapes:
         progress=progress,
         progress_scale=scale,
         progress_whole=whole,
-        outputs=_at(job, Unit.URL),
+        outputs=outputs if outputs is not None else _at(job, Unit.URL),
         created_cost=_at(created, Unit.MONEY),
         job_cost=_at(job, Unit.MONEY),
         progress_doc=doc,
+        outputs_in_result=outputs is not None,
     )
 
 
@@ -131,7 +135,7 @@ def code_paths(spec: ProviderSpec) -> list[Path]:
     templates = [spec.envelope.template] + [e.envelope for e in spec.errors if e.envelope is not None]
     paths: list[Path] = []
     for template in templates:
-        path = _find(template, lambda v: v == "$code")
+        path = _find(template, lambda v: v in ("$code", "$code_number"))
         if path is not None and path not in paths:
             paths.append(path)
     return paths
@@ -141,6 +145,8 @@ def claimed_error(spec: ProviderSpec, status: int, body: Any) -> ErrorSpec | Non
     """The catalogue error an answer claims to be: its code at an envelope's code path, with that status."""
     for path in code_paths(spec):
         code = read(body, path)
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = str(code)  # Kling's numeric codes (`$code_number`)
         for error in spec.errors:
             if error.code == code and error.status == status:
                 return error
@@ -164,23 +170,53 @@ def _compare(template: Any, body: Any, error: ErrorSpec, optional: frozenset[str
     if not isinstance(body, Mapping):
         return [f"{where} is {type(body).__name__}, expected an object"]
     problems: list[str] = []
-    expected = {"$status": error.status, "$code": error.code, "$type": error.type}
     for key, raw in template.items():
         if key not in body:
             if key not in optional:
                 problems.append(f"{where}.{key} is missing")
             continue
-        value = body[key]
-        if isinstance(raw, Mapping):
-            problems += _compare(raw, value, error, optional, (*path, key))
-        elif raw == "$message":
-            if not isinstance(value, str):
-                problems.append(f"{where}.{key} should be a message string, got {value!r}")
-        elif raw == "$param":
-            continue
-        elif isinstance(raw, str) and raw in expected:
-            if value != expected[raw]:
-                problems.append(f"{where}.{key} is {value!r}, expected {expected[raw]!r}")
-        elif value != raw:
-            problems.append(f"{where}.{key} is {value!r}, expected {raw!r}")
+        problems += _compare_value(raw, body[key], error, optional, (*path, key))
+    return problems
+
+
+def _compare_value(raw: Any, value: Any, error: ErrorSpec, optional: frozenset[str], path: Path) -> list[str]:
+    """One template value against the answer's: objects and lists item by item, placeholders by kind."""
+    where = ".".join(str(p) for p in path)
+    number = int(error.code) if error.code.isdigit() else error.code
+    expected = {"$status": error.status, "$code": error.code, "$type": error.type, "$code_number": number}
+    if isinstance(raw, Mapping):
+        return _compare(raw, value, error, optional, path)
+    if isinstance(raw, list):
+        return _compare_list(raw, value, error, optional, path)
+    if raw == "$param":
+        return []
+    if raw in ("$message", "$request_id"):
+        what = "a message" if raw == "$message" else "a request id"
+        return [] if isinstance(value, str) else [f"{where} should be {what} string, got {value!r}"]
+    if isinstance(raw, str) and raw in expected:
+        want = expected[raw]
+        same = value == want and type(value) is type(want)  # Kling's 1201 is a number, not "1201"
+        return [] if same else [f"{where} is {value!r}, expected {want!r}"]
+    return [] if value == raw else [f"{where} is {value!r}, expected {raw!r}"]
+
+
+def _compare_list(
+    raw: list[Any], value: Any, error: ErrorSpec, optional: frozenset[str], path: Path
+) -> list[str]:
+    """fal's `{"detail": [{loc, msg, type}]}`: a template of one object stands for each item (at least one);
+    a template of values is matched item by item, a trailing `$param` standing for the rest of the path."""
+    where = ".".join(str(p) for p in path)
+    if not isinstance(value, list) or not value:
+        return [f"{where} should be a non-empty list, got {value!r}"]
+    if len(raw) == 1 and isinstance(raw[0], Mapping):
+        return [
+            p for i, item in enumerate(value) for p in _compare(raw[0], item, error, optional, (*path, i))
+        ]
+    problems: list[str] = []
+    for i, template in enumerate(raw):
+        if template == "$param":
+            break
+        if i >= len(value):
+            return [*problems, f"{where} has {len(value)} items, expected at least {i + 1}"]
+        problems += _compare_value(template, value[i], error, optional, (*path, i))
     return problems

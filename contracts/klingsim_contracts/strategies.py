@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from klingsim.core.evaluate import evaluate
+from klingsim.core.evaluate import Evaluation, evaluate
 from klingsim.spec import (
     Action,
     Endpoint,
@@ -31,6 +31,7 @@ from klingsim.spec import (
 _FORMAT_VALUES = {
     "image-url": "https://example.com/klingsim/input.png",
     "image-url-or-base64": "https://example.com/klingsim/input.png",
+    "image-url-or-raw-base64": "https://example.com/klingsim/input.png",
     "video-url": "https://example.com/klingsim/input.mp4",
     "https-url": "https://example.com/klingsim/hook",
 }
@@ -38,7 +39,41 @@ _TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, ex
 
 
 def create_endpoint(spec: ProviderSpec) -> Endpoint:
+    """The create operation the kit drives in `spec` (a provider's, or one of its views: `views.py`)."""
     return spec.endpoint(Action.CREATE)
+
+
+def driven_creates(spec: ProviderSpec) -> tuple[Endpoint, ...]:
+    """The create operations the kit drives: every one that queues a job (not a synchronous `wait` run)."""
+    return tuple(e for e in spec.operations(Action.CREATE) if not e.wait)
+
+
+def path_named(spec: ProviderSpec) -> bool:
+    """Whether the create names its variant by a path segment (fal's `/{model_id:path}`)."""
+    body = create_endpoint(spec).body
+    return body is not None and body.discriminator_in == "path" and bool(body.discriminator)
+
+
+def split(spec: ProviderSpec, body: Any) -> tuple[str, Any, dict[str, str]]:
+    """A kit body as the request it stands for: (path, JSON body, path parameters).
+
+    The kit keeps a path-named variant (fal's model id) in the body under the discriminator's name, so
+    bodies stay plain dicts; here it moves into the operation's path template."""
+    op = create_endpoint(spec)
+    if not path_named(spec) or not isinstance(body, Mapping):
+        return op.path, body, {}
+    name = discriminator(spec)
+    value = body.get(name)
+    if not isinstance(value, str):
+        return op.path, body, {}
+    path = re.sub(r"\{" + re.escape(name) + r"(:path)?\}", value, op.path)
+    return path, {k: v for k, v in body.items() if k != name}, {name: value}
+
+
+def evaluation(spec: ProviderSpec, body: Any) -> Evaluation:
+    """`core.evaluate` of a kit body sent to the create the kit drives (its path parameters split off)."""
+    _, sent, path_params = split(spec, body)
+    return evaluate(spec, sent, create_endpoint(spec), path_params=path_params)
 
 
 def variants(spec: ProviderSpec) -> tuple[Variant, ...]:
@@ -163,7 +198,7 @@ def valid_body(
     # A declared constraint may require a field no Param marks required (EvoLink's prompt, required unless
     # multi-shot): the field evaluate() names as missing is added, so the body is valid by all the rules.
     for _ in range(3):
-        violation = evaluate(spec, body).violation
+        violation = evaluation(spec, body).violation
         missing = violation.param if violation is not None else None
         needed = variant.param(missing) if missing else None
         if needed is None or needed.name in body:
@@ -177,26 +212,48 @@ def _rule_fields(variant: Variant) -> list[Param]:
     return [p for p in variant.params if p.name in names and p.enum]
 
 
+# Derived once per spec object (Kling's three views have hundreds of fields to probe): id -> (spec, value).
+_MEMO: dict[tuple[str, int], tuple[ProviderSpec, Any]] = {}
+
+
+def _memo(kind: str, spec: ProviderSpec, build: Any) -> Any:
+    key = (kind, id(spec))
+    found = _MEMO.get(key)
+    if found is None or found[0] is not spec:
+        if len(_MEMO) > 256:
+            _MEMO.clear()
+        found = _MEMO[key] = (spec, build(spec))
+    return found[1]
+
+
 def base_bodies(spec: ProviderSpec) -> list[dict[str, Any]]:
     """One valid body per variant and per value of each enum that switches a cross-field rule."""
+    return [dict(b) for b in _memo("bases", spec, _base_bodies)]
+
+
+def _base_bodies(spec: ProviderSpec) -> list[dict[str, Any]]:
     bodies: list[dict[str, Any]] = []
     for variant in variants(spec):
         bodies.append(valid_body(spec, variant))
         for param in _rule_fields(variant):
             for value in param.enum or ():
-                bodies.append(valid_body(spec, variant, {param.name: value}))
+                body = valid_body(spec, variant, {param.name: value})
+                # A switch a declared constraint still refuses (Kling's one default shot against a 5 s
+                # duration) is no base to build on; the constraint's own rule shows it.
+                if evaluation(spec, body).ok:
+                    bodies.append(body)
     unique: dict[str, dict[str, Any]] = {repr(sorted(b.items(), key=lambda kv: kv[0])): b for b in bodies}
     return list(unique.values())
 
 
 def defaulted(spec: ProviderSpec, body: Mapping[str, Any]) -> dict[str, Any] | None:
     """The body as the provider reads it (normalised, defaults applied), None when the provider refuses it."""
-    return evaluate(spec, dict(body)).request
+    return evaluation(spec, dict(body)).request
 
 
 def price_of(spec: ProviderSpec, body: Mapping[str, Any]) -> Decimal | None:
     """What the provider's price table charges for a body (None when the provider refuses it)."""
-    return evaluate(spec, dict(body)).price
+    return evaluation(spec, dict(body)).price
 
 
 def cheapest(spec: ProviderSpec, bodies: list[dict[str, Any]]) -> dict[str, Any]:
@@ -208,7 +265,7 @@ def cheapest(spec: ProviderSpec, bodies: list[dict[str, Any]]) -> dict[str, Any]
 def keeps(spec: ProviderSpec, body: Mapping[str, Any], path: tuple[str, ...]) -> bool:
     """Whether the provider reads the field at `path` as sent (kling3api drops edit durations): true when it
     refuses the body (still a refusal), or accepts it with the sent value in place."""
-    request = evaluate(spec, dict(body)).request
+    request = evaluation(spec, dict(body)).request
     return request is None or _kept(_get(body, path), _get(request, path))
 
 
@@ -380,6 +437,10 @@ def type_values(param: Param) -> list[tuple[Any, bool]]:
 
 def boundary_cases(spec: ProviderSpec) -> Iterator[tuple[str, Variant, tuple[str, ...], str, Case]]:
     """(kind, variant, path, error, case) for every range, length, items, enum and type boundary."""
+    yield from _memo("boundaries", spec, lambda s: list(_boundary_cases(s)))
+
+
+def _boundary_cases(spec: ProviderSpec) -> Iterator[tuple[str, Variant, tuple[str, ...], str, Case]]:
     for variant in variants(spec):
         for path, param in walk_params(variant):
             base = base_for(spec, variant, path)
@@ -397,7 +458,7 @@ def boundary_cases(spec: ProviderSpec) -> Iterator[tuple[str, Variant, tuple[str
                 for value, valid in values:
                     if valid:
                         body = with_value(_satisfy_rules(variant, with_value(base, path, value)), path, value)
-                        if not evaluate(spec, body).ok:
+                        if not evaluation(spec, body).ok:
                             continue  # the provider refuses it for another of its rules
                     else:
                         body = with_value(base, path, value)
@@ -513,6 +574,8 @@ def invalid_requests(spec: ProviderSpec) -> st.SearchStrategy[Invalid]:
 def rule_id(spec: ProviderSpec, variant: Variant | None, path: tuple[str, ...], kind: str) -> str:
     """`KLING3API-DURATION-RANGE`; the variant joins the id when the endpoint has several."""
     parts = [spec.id]
+    if len(driven_creates(spec)) > 1:  # Kling's text2video, image2video, omni-video
+        parts.append(create_endpoint(spec).op_id)
     if variant is not None and len(variants(spec)) > 1:
         parts.append(variant.name)
     parts += [*path, kind]

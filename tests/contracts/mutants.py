@@ -31,6 +31,9 @@ class Mutant:
     provider: str
     rule: str  # the rule that must fail
     build: Callable[[], Asgi]
+    # The rules a focused run sends beside `rule` (a passive rule judges what the others provoke); empty: the
+    # whole catalogue runs.
+    focus: tuple[str, ...] = ()
 
 
 def simulator(*specs: ProviderSpec) -> Simulator:
@@ -588,4 +591,154 @@ MUTANTS: tuple[Mutant, ...] = (
         "PROSPOLABS-PARAMS-OBJECT",
         _spec("prospolabs", lambda s: _before_normalize(s, _params_ignored)),
     ),
+)
+
+
+# ----------------------------------------------------------------------------- the official Kling API
+def _kling_data(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Rewrite:
+    """Rewrite the task object (`data`) of every successful Kling answer."""
+
+    def rewrite(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+        data = body.get("data") if isinstance(body, dict) else None
+        if status < 300 and isinstance(data, dict) and "task_id" in data:
+            body = {**body, "data": change(dict(data))}
+        return status, headers, body
+
+    return rewrite
+
+
+def _code_as_text(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+    if status >= 400 and isinstance(body, dict) and isinstance(body.get("code"), int):
+        body = {**body, "code": str(body["code"])}
+    return status, headers, body
+
+
+def _word_renamed(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "task_status": "succeeded"} if data.get("task_status") == "succeed" else data
+
+
+def _times_in_seconds(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v // 1000 if k in ("created_at", "updated_at") and isinstance(v, int) else v
+        for k, v in data.items()
+    }
+
+
+def _duration_as_number(data: dict[str, Any]) -> dict[str, Any]:
+    result = data.get("task_result")
+    if isinstance(result, dict):
+        videos = [{**v, "duration": float(v["duration"])} for v in result.get("videos", [])]
+        data = {**data, "task_result": {**result, "videos": videos}}
+    return data
+
+
+def _pack_depleted_as_402(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+    if isinstance(body, dict) and body.get("code") == 1102:
+        return 402, headers, body
+    return status, headers, body
+
+
+def _external_id_dropped(spec: ProviderSpec) -> ProviderSpec:
+    """A gateway that does not pass `external_task_id` on (the task can't be found by it)."""
+
+    def drop(body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in body.items() if k != "external_task_id"}
+
+    return replace(spec, hooks=replace(spec.hooks, normalize=drop))
+
+
+# ----------------------------------------------------------------------------- fal.ai's queue
+def _nest_validation(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+    """A NestJS-style gateway: its own 400 body instead of fal's 422 detail list."""
+    if status == 422:
+        return 400, headers, {"statusCode": 400, "message": "Bad Request", "error": "Bad Request"}
+    return status, headers, body
+
+
+def _queued_as_200(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+    if method == "GET" and path.split("?", maxsplit=1)[0].endswith("/status") and status == 202:
+        return 200, headers, body
+    return status, headers, body
+
+
+def _urls_with_model(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+    """A gateway that builds the job URLs from the submit path, keeping the model's subpath."""
+    model = path.split("?", maxsplit=1)[0].removeprefix("/fal/")
+    if method == "POST" and isinstance(body, dict) and "status_url" in body:
+        app = "/fal-ai/kling-video/requests/"
+        body = {
+            k: v.replace(app, f"/{model}/requests/") if k.endswith("_url") else v for k, v in body.items()
+        }
+    return status, headers, body
+
+
+def _file_size_off(path: str, method: str, status: int, headers: dict[str, str], body: Any) -> Any:
+    video = body.get("video") if isinstance(body, dict) else None
+    if isinstance(video, dict) and isinstance(video.get("file_size"), int):
+        body = {**body, "video": {**video, "file_size": video["file_size"] + 1}}
+    return status, headers, body
+
+
+def _bills_cancelled() -> Asgi:
+    """Every hold is captured, also when the request was cancelled (or failed)."""
+    sim = simulator(by_id("fal"))
+    settle = sim.ledger.settle
+
+    def captured(provider: str, job_id: str, succeeded: bool, refund: bool, at: float) -> Any:
+        return settle(provider, job_id, True, refund, at)
+
+    sim.ledger.settle = captured  # type: ignore[method-assign,assignment]
+    return KlingsimApp(sim)
+
+
+UPSTREAM_MUTANTS: tuple[Mutant, ...] = (
+    Mutant(
+        "Kling code as a string",
+        "kling",
+        "KLING-ERROR-ENVELOPE",
+        lambda: wrap("kling", _code_as_text),
+        ("KLING-ERROR-1203",),
+    ),
+    Mutant(
+        "Kling status word renamed",
+        "kling",
+        "KLING-STATUS-WORDS",
+        lambda: wrap("kling", _kling_data(_word_renamed)),
+        ("KLING-URL-EXPIRY",),
+    ),
+    Mutant(
+        "Kling times in seconds",
+        "kling",
+        "KLING-RESPONSE-SHAPE",
+        lambda: wrap("kling", _kling_data(_times_in_seconds)),
+    ),
+    Mutant(
+        "Kling video duration as a number",
+        "kling",
+        "KLING-RESPONSE-SHAPE",
+        lambda: wrap("kling", _kling_data(_duration_as_number)),
+    ),
+    Mutant(
+        "Kling external_task_id ignored",
+        "kling",
+        "KLING-QUERY-BY-EXTERNAL-TASK-ID",
+        _spec("kling", _external_id_dropped),
+    ),
+    Mutant(
+        "Kling 1102 answered 402",
+        "kling",
+        "KLING-ERROR-1102",
+        lambda: wrap("kling", _pack_depleted_as_402),
+    ),
+    Mutant(
+        "fal framework validation body",
+        "fal",
+        "FAL-ERROR-ENVELOPE",
+        lambda: wrap("fal", _nest_validation),
+        ("FAL-ERROR-VALIDATION-ERROR",),
+    ),
+    Mutant("fal status 200 while IN_QUEUE", "fal", "FAL-PENDING-STATUS", lambda: wrap("fal", _queued_as_200)),
+    Mutant("fal URLs keep the model subpath", "fal", "FAL-JOB-URLS", lambda: wrap("fal", _urls_with_model)),
+    Mutant("fal bills a cancelled request", "fal", "FAL-CANCEL", _bills_cancelled),
+    Mutant("fal file_size off by one", "fal", "FAL-RESULT", lambda: wrap("fal", _file_size_off)),
 )

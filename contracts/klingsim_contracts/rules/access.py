@@ -17,9 +17,9 @@ def _check_auth(spec: ProviderSpec, rule_id: str, key: str | None, session: Sess
     code = spec.roles[ErrorRole.MISSING_KEY if key is None else ErrorRole.INVALID_KEY]
     error = spec.error(code)
     headers = session.auth_headers(key) if key is not None else {}
-    body = flows.cheap_body(spec)
+    path, body, _ = gen.split(spec, flows.cheap_body(spec))
     ep = session.create_endpoint
-    ex = session.call(ep.method, ep.path, body=body, auth=False, headers=headers)
+    ex = session.call(ep.method, path, body=body, auth=False, headers=headers)
     if not shapes.matches(spec, error, ex.status, ex.response):
         raise RuleFailure(
             rule_id,

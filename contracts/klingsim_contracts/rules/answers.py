@@ -14,10 +14,9 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs are pinned; used for one validator
 
-from klingsim.core.evaluate import evaluate
 from klingsim.core.openapi import shape_schema
 from klingsim.spec import Action, DocRef, Phase, ProviderSpec, public
-from klingsim.spec.shapes import Unit
+from klingsim.spec.shapes import Shape, Unit
 from klingsim_contracts import flows, shapes
 from klingsim_contracts import strategies as gen
 from klingsim_contracts.rules.base import Layer, Need, NotExercised, Rule, RuleFailure
@@ -52,7 +51,7 @@ def template_pattern(template: str) -> str:
 
 
 def _family(spec: ProviderSpec, body: dict[str, Any]) -> str | None:
-    plan = evaluate(spec, body).plan
+    plan = gen.evaluation(spec, body).plan
     return plan.id_family if plan is not None else None
 
 
@@ -93,7 +92,8 @@ def _check_id_shape(spec: ProviderSpec, rule_id: str, session: Session) -> None:
         if not re.fullmatch(pattern, job_id):
             raise RuleFailure(rule_id, f"a {family} job id shaped {template}", repr(job_id), [created], body)
         polled = session.status(job_id)
-        if polled.status != 200 or _status_id(session, polled) != job_id:
+        pending = session.status_endpoint.pending_status  # fal's 202 while queued
+        if polled.status not in (200, pending) or _status_id(session, polled) != job_id:
             raise RuleFailure(
                 rule_id,
                 f"the status answer of {job_id} to carry that id",
@@ -139,7 +139,8 @@ def _check_progress(spec: ProviderSpec, rule_id: str, session: Session) -> None:
 
 def declared_fields(spec: ProviderSpec, action: Action) -> list[str]:
     """`response:<op>:<path>` of every field of an operation's answer that carries a unit or an enum."""
-    shape = spec.endpoint(action).response
+    ops = spec.operations(action)
+    shape = ops[0].response if ops else None
     if shape is None:
         return []
     out = []
@@ -162,6 +163,26 @@ def _conform(spec: ProviderSpec, rule_id: str, action: Action, ex: Exchange) -> 
         raise RuleFailure(
             rule_id, f"the documented {action} answer", f"{where}: {first.message}", [ex], ex.body
         )
+    wrong = unit_problem(shape, ex.response)
+    if wrong:
+        raise RuleFailure(rule_id, f"the documented {action} answer", wrong, [ex], ex.body)
+
+
+# A Unix time in seconds stays below this until the year 5138; one in milliseconds passed it in 1973.
+_MS_FROM = 10**11
+
+
+def unit_problem(shape: Shape, body: Any) -> str:
+    """A time on the wrong scale (Kling's epoch milliseconds sent as seconds, or the reverse), or ""."""
+    for path, field in shape.paths():
+        if field.unit not in (Unit.EPOCH_MS, Unit.EPOCH_S):
+            continue
+        ms = field.unit is Unit.EPOCH_MS
+        for value in shapes.read_all(body, path):
+            if isinstance(value, int | float) and not isinstance(value, bool) and (value >= _MS_FROM) != ms:
+                where = ".".join(map(str, path))
+                return f"{where}: {value} is not a Unix time in {'milliseconds' if ms else 'seconds'}"
+    return ""
 
 
 def _check_response_shape(spec: ProviderSpec, rule_id: str, session: Session) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
-from klingsim.core.evaluate import ConstraintInfo, constraints, evaluate
+from klingsim.core.evaluate import ConstraintInfo, constraints
 from klingsim.spec import ProviderSpec, Variant
 from klingsim.spec.constraints import FromSetting
 from klingsim_contracts import strategies as gen
@@ -281,6 +281,49 @@ def _params_object(spec: ProviderSpec, variant: Variant | None) -> list[Case]:
     ]
 
 
+# ----------------------------------------------------------------------------- official Kling (upstream 1.3)
+def _can(variant: Variant | None, name: str, value: Any) -> bool:
+    """Whether the variant documents `value` for `name` (Kling's per-model enums: sound, multi_shot)."""
+    param = variant.param(name) if variant is not None else None
+    return param is not None and (param.enum is None or value in param.enum)
+
+
+def _kling_shots_sum(spec: ProviderSpec, variant: Variant | None) -> list[Case]:
+    if not _can(variant, "multi_shot", True):
+        return []  # this model can't cut shots: the constraint is shown on the models that can
+    base = {**_base(spec, variant, duration="5"), "multi_shot": True, "shot_type": "customize"}
+    return [
+        _ok({**base, "multi_prompt": _shots(2, 3)}, 'shots of "2" + "3" s for duration "5"'),
+        _bad({**base, "multi_prompt": _shots(2, 2)}, 'shots of "2" + "2" s for duration "5"'),
+    ]
+
+
+def _video_list() -> list[Body]:
+    return [{"video_url": "https://example.com/klingsim/input.mp4", "refer_type": "feature"}]
+
+
+def _images(n: int) -> list[Body]:
+    return [{"image_url": f"https://example.com/klingsim/ref{i + 1}.png"} for i in range(n)]
+
+
+def _kling_omni_images(spec: ProviderSpec, variant: Variant | None) -> list[Case]:
+    base = {**_base(spec, variant), "video_list": _video_list()}
+    return [
+        _ok({**base, "image_list": _images(4)}, "4 images with a video"),
+        _bad({**base, "image_list": _images(5)}, "5 images with a video"),
+    ]
+
+
+def _kling_omni_sound(spec: ProviderSpec, variant: Variant | None) -> list[Case]:
+    if not _can(variant, "sound", "on"):
+        return []  # this model has no sound to turn on
+    base = {**_base(spec, variant), "video_list": _video_list()}
+    return [
+        _ok({**base, "sound": "off"}, "sound off with a video"),
+        _bad({**base, "sound": "on"}, "sound on with a video"),
+    ]
+
+
 # ----------------------------------------------------------------------------- cases by constraint id
 CASES: dict[str, Cases] = {
     "empiriolabs.scenes-at-least-one": _scenes_at_least_one,
@@ -304,6 +347,9 @@ CASES: dict[str, Cases] = {
     "prospolabs.shots-total": _shots_total,
     "prospolabs.multi-prompt-json": _multi_prompt_json,
     "prospolabs.params-object": _params_object,
+    "kling.shots-sum": _kling_shots_sum,
+    "kling.omni-images-with-video": _kling_omni_images,
+    "kling.omni-sound-off-with-video": _kling_omni_sound,
 }
 
 # Constraints whose price depends on them (billed seconds from scenes or shots).
@@ -317,6 +363,9 @@ UNREACHABLE: dict[str, str] = {
     "evolink.reference-video-length": (
         "the length of a reference video is judged only for inputs the upstream can probe (its own outputs)"
     ),
+    "fal.edit-source-length": (
+        "the length of a source video is judged only for inputs the upstream can probe (its own outputs)"
+    ),
 }
 
 
@@ -324,6 +373,8 @@ def declared(spec: ProviderSpec) -> list[ConstraintInfo]:
     """The constraints this family judges: every declared one except the `Variant.rules` params.py judges."""
     out = []
     for info in constraints(spec):
+        if info.operation != gen.create_endpoint(spec).op_id:
+            continue  # another create's (Kling's views each judge their own)
         variant = _variant(spec, info)
         if variant is not None and info.constraint in variant.rules:
             continue
@@ -347,7 +398,7 @@ def cases_for(spec: ProviderSpec, info: ConstraintInfo) -> list[Case]:
         return []
     out = []
     for case in build(spec, _variant(spec, info)):
-        error = "" if case.valid else evaluate(spec, case.body).error
+        error = "" if case.valid else gen.evaluation(spec, case.body).error
         assert case.valid or error, f"{info.id}: {case.note} is accepted by the provider"
         out.append(Case(case.body, case.valid, error or "", case.note))
     return out
@@ -384,6 +435,8 @@ def _title(spec: ProviderSpec, info: ConstraintInfo) -> str:
 
 def crossfield_rules(spec: ProviderSpec) -> Iterator[Rule]:
     for info in declared(spec):
+        if info.id in CASES and not cases_for(spec, info):
+            continue  # a model whose own field rules keep the constraint from applying (Kling's sound)
         rule_id = rule_id_of(spec, info)
         yield Rule(
             rule_id,

@@ -51,27 +51,27 @@ def _provoke(spec: ProviderSpec, code: str) -> tuple[str, Provoker] | None:
     roles = {role for role, c in spec.roles.items() if c == code}
     if ErrorRole.MISSING_KEY in roles:
         return "no API key", lambda s: s.call(
-            s.create_endpoint.method, s.create_endpoint.path, body=_cheap(spec), auth=False
+            s.create_endpoint.method, s.create_path(), body=_sent(s), auth=False
         )
     if ErrorRole.INVALID_KEY in roles:
         return "a malformed API key", lambda s: s.call(
             s.create_endpoint.method,
-            s.create_endpoint.path,
-            body=_cheap(spec),
+            s.create_path(),
+            body=_sent(s),
             auth=False,
             headers=s.auth_headers(MALFORMED_KEY),
         )
     if ErrorRole.NOT_FOUND in roles:
         return f"an unknown id {unknown_id(spec)}", lambda s: s.status(unknown_id(spec))
     if ErrorRole.METHOD_NOT_ALLOWED in roles:
-        return "DELETE on the create path", lambda s: s.call("DELETE", s.create_endpoint.path)
+        return "DELETE on the create path", lambda s: s.call("DELETE", s.create_path())
     if ErrorRole.MALFORMED_BODY in roles:
         return "a body that is not JSON", lambda s: s.call(
-            s.create_endpoint.method, s.create_endpoint.path, raw=b"{not json"
+            s.create_endpoint.method, s.create_path(), raw=b"{not json"
         )
     if ErrorRole.BODY_TOO_LARGE in roles:
         return "a body over 1 MiB", lambda s: s.call(
-            s.create_endpoint.method, s.create_endpoint.path, raw=b'{"x":"' + b"a" * _ONE_MIB + b'"}'
+            s.create_endpoint.method, s.create_path(), raw=b'{"x":"' + b"a" * _ONE_MIB + b'"}'
         )
     body_spec = spec.endpoint(Action.CREATE).body
     if body_spec is not None and body_spec.discriminator and body_spec.unknown_variant_error == code:
@@ -96,6 +96,11 @@ def _provoke(spec: ProviderSpec, code: str) -> tuple[str, Provoker] | None:
 
 def _cheap(spec: ProviderSpec) -> dict[str, object]:
     return gen.cheapest(spec, gen.base_bodies(spec))
+
+
+def _sent(session: Session) -> object:
+    """The cheapest body as it is sent (fal's model id moved into the path)."""
+    return gen.split(session.spec, _cheap(session.spec))[1]
 
 
 def _check_error(spec: ProviderSpec, error: ErrorSpec, rule_id: str, session: Session) -> None:

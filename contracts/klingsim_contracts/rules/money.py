@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from klingsim.core.evaluate import evaluate
-from klingsim.spec import Phase, ProviderSpec, Settlement
+from klingsim.spec import ParamType, Phase, ProviderSpec, Settlement, Variant
 from klingsim_contracts import flows, shapes
 from klingsim_contracts import strategies as gen
 from klingsim_contracts.properties import run_examples
@@ -31,7 +31,42 @@ def row_bodies(spec: ProviderSpec) -> list[dict[str, Any]]:
             index = _row(spec, body)
             if index is not None and index not in found:
                 found[index] = body
+    if len(found) < len(spec.prices.rates):
+        _search_rows(spec, found)
     return [found[i] for i in sorted(found)]
+
+
+def _changes(spec: ProviderSpec, variant: Variant, base: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Single field values to try on a base body: every enum value, both booleans, a value for each absent
+    list (fal's price key `audio` is its `generate_audio`, `voices` its `voice_ids`)."""
+    out: list[tuple[str, Any]] = []
+    for param in variant.params:
+        if param.name == gen.discriminator(spec):
+            continue
+        if param.enum:
+            out += [(param.name, v) for v in param.enum]
+        elif param.type is ParamType.BOOLEAN:
+            out += [(param.name, True), (param.name, False)]
+        elif param.type is ParamType.ARRAY and param.name not in base:
+            out.append((param.name, gen.valid_value(param)))
+    return out
+
+
+def _search_rows(spec: ProviderSpec, found: dict[int, dict[str, Any]]) -> None:
+    """Rows whose key fields are not request fields: one changed field, then two, on each base body."""
+    for size in (1, 2):
+        for base in gen.base_bodies(spec):
+            variant = gen.variant_of(spec, base)
+            assert variant is not None
+            for combo in itertools.combinations(_changes(spec, variant, base), size):
+                if len({name for name, _ in combo}) < size:
+                    continue
+                body = {**base, **dict(combo)}
+                index = _row(spec, body)
+                if index is not None and index not in found:
+                    found[index] = body
+            if len(found) == len(spec.prices.rates):
+                return
 
 
 def reached_rows(spec: ProviderSpec) -> list[int]:
@@ -40,7 +75,7 @@ def reached_rows(spec: ProviderSpec) -> list[int]:
 
 
 def _row(spec: ProviderSpec, body: dict[str, Any]) -> int | None:
-    plan = evaluate(spec, body).plan
+    plan = gen.evaluation(spec, body).plan
     return None if plan is None else spec.prices.rates.index(spec.prices.rate_for(plan.price_key))
 
 
@@ -120,7 +155,7 @@ def _check_refund(spec: ProviderSpec, rule_id: str, session: Session) -> None:
     created = flows.create_failing(session, rule_id)
     job_id = session.job_id(created)
     assert job_id is not None
-    price = gen.price_of(spec, created.body) or Decimal(0)
+    price = gen.price_of(spec, created.input) or Decimal(0)
     last = flows.finish(session, job_id)
     failed = spec.lifecycle.word(Phase.FAILED)
     word = session.job_status(last)

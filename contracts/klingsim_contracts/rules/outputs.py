@@ -23,6 +23,8 @@ def _check_expiry(spec: ProviderSpec, rule_id: str, session: Session) -> None:
     done = flows.finish(session, job_id)
     if session.job_status(done) != spec.lifecycle.word(Phase.SUCCEEDED):
         raise RuleFailure(rule_id, "a finished job", done.summary(), list(session.trail), created.body)
+    if session.shapes.outputs_in_result:  # fal: the video is on the result URL, not the status
+        done = session.result(job_id)
     urls = [u for u in shapes.read_all(done.response, session.shapes.outputs) if isinstance(u, str)]
     if not urls:
         raise RuleFailure(rule_id, "output URLs on the finished job", done.summary(), list(session.trail))

@@ -36,7 +36,7 @@ RESULT = s.obj(
             s.req("url", s.string(unit=Unit.URL)),
             s.req("content_type", s.string(enum=("video/mp4",))),
             s.req("file_name", s.string()),
-            s.req("file_size", s.integer(minimum=0, description="bytes")),
+            s.req("file_size", s.integer(minimum=0, unit=Unit.BYTES, description="bytes")),
         ),
     )
 )

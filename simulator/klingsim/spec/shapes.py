@@ -29,6 +29,7 @@ class Unit(StrEnum):
     STATUS = "status"  # one of the lifecycle's words
     JOB_ID = "job-id"  # the provider's id format
     ERROR_CODE = "error-code"  # a code of the provider's error catalogue (or a failure code)
+    BYTES = "bytes"  # a size: the byte count of the file beside it (fal's file_size)
 
 
 @dataclass(frozen=True, slots=True)
