@@ -16,11 +16,10 @@ import pytest
 from klingsim.providers import ALL, by_id
 from klingsim.server.app import KlingsimApp
 from klingsim_contracts import check_client
-from klingsim_contracts.client.inputs import minimal_request
-from klingsim_contracts.coverage import drives
+from klingsim_contracts.client.inputs import drives, minimal_request
 
 PROVIDERS = [spec.id for spec in ALL]
-KIT_PROVIDERS = [spec.id for spec in ALL if drives(spec)]  # the client suite drives these (coverage.py)
+CLIENT_PROVIDERS = [spec.id for spec in ALL if drives(spec)]  # client mode checks these (client.inputs)
 LIBRARIES = ["httpx", "requests"]
 # fal's example is named so it never shadows the official `fal_client` package.
 MODULES = {"fal": "fal_queue_client"}
@@ -52,7 +51,7 @@ def test_client_gets_a_video_from_the_real_base_url(klingsim: Any, provider: str
 
 
 @pytest.mark.parametrize("library", LIBRARIES)
-@pytest.mark.parametrize("provider", KIT_PROVIDERS)
+@pytest.mark.parametrize("provider", CLIENT_PROVIDERS)
 def test_client_passes_the_client_suite(klingsim_check_client: Any, provider: str, library: str) -> None:
     report = klingsim_check_client(client(provider, library), provider=provider, max_examples=2)
     assert report.ok

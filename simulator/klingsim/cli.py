@@ -19,6 +19,8 @@ CLIENT_SCENARIOS = (
     ("insufficient_credits", "the account has no credits"),
     ("slow_job", "the render takes 7 minutes of virtual time"),
     ("expired_output", "the output URL has expired by the time the client downloads it"),
+    ("too_many_jobs", "the first create is refused: too many unfinished jobs (kling 1303, fal 429)"),
+    ("stuck_job", "the render never finishes: the client gives up and cancels (fal)"),
 )
 
 
@@ -123,8 +125,8 @@ def _check_client(args: argparse.Namespace) -> int:
     if not command:
         print("klingsim check client: give the client command after --", file=sys.stderr)
         return 2
+    from klingsim_contracts.client.inputs import require
     from klingsim_contracts.client.scenarios import by_name
-    from klingsim_contracts.coverage import require
 
     try:
         require(by_id(args.provider))

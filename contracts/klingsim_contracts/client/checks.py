@@ -11,22 +11,36 @@ simulator's jobs and ledger, and says in plain words what the client did wrong.
 | CLIENT-NO-DOUBLE-SUBMIT | create one job per requested video, even after an ambiguous failure |
 | CLIENT-SURFACES-FAILURE | report failure when it has no video, never success |
 | CLIENT-COMPLETES | deliver the video when the provider did |
-| CLIENT-SENDS-REQUESTED | submit the body asked for (adding only documented defaults, at their value) |
+| CLIENT-SENDS-REQUESTED | submit the body asked for, to the operation and model asked for |
+| CLIENT-SIGNS-REQUESTS | sign every request with the key pair it was given (Kling's HS256 JWT) |
+| CLIENT-FOLLOWS-URLS | poll, fetch and cancel at the URLs the create answered (fal's `status_url`...) |
+| CLIENT-UNIQUE-IDS | never reuse an id the provider keeps unique (Kling's `external_task_id`) |
+| CLIENT-CANCELS-ABANDONED | cancel a job it gives up on, where the provider can cancel (fal) |
+
+CLIENT-SENDS-REQUESTED lets a client add documented defaults at their value; where a provider has several
+create paths, also its callback URL and the ids it keeps unique (they change neither video nor price).
 
 Findings of one check that repeat (one per request of a careless client) are folded into one, with how
-many times it happened and the first and last time (client clock, from the scenario's start).
+many times it happened and the first and last time (client clock, from the scenario's start). Checks that
+judge a provider's documented behaviour cite the page (`cite`), from the spec.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from klingsim.core import auth
+from klingsim.core.jobs import Job
 from klingsim.core.ledger import EntryKind
+from klingsim.core.routing import Router
 from klingsim.core.simulator import Simulator
-from klingsim.spec import ErrorRole, Phase, ProviderSpec
+from klingsim.spec import Action, DocRef, ErrorRole, Phase, ProviderSpec
 from klingsim_contracts import strategies as gen
+from klingsim_contracts.client.inputs import Ask, single
 from klingsim_contracts.client.scenarios import Scenario
 
 # Answers that are never the request's fault: rate limits, server errors, and the empty account the
@@ -41,14 +55,23 @@ class Finding:
     count: int = 1
     first: float | None = None  # client seconds from the scenario's start
     last: float | None = None
+    cite: str = ""  # the provider page the judged behaviour is documented on
 
     def text(self) -> str:
+        see = f" [{self.cite}]" if self.cite else ""
         if self.count <= 1:
-            return f"{self.check}: {self.message}"
+            return f"{self.check}: {self.message}{see}"
         when = ""
         if self.first is not None and self.last is not None:
             when = f" (first at t=+{self.first:.1f}s, last at t=+{self.last:.1f}s)"
-        return f"{self.check}: {self.message} × {self.count}{when}"
+        return f"{self.check}: {self.message} × {self.count}{when}{see}"
+
+
+def cite(doc: DocRef) -> str:
+    """A page and its quote, or the reason a behaviour is inferred."""
+    if doc.source == "inferred":
+        return f"inferred: {doc.reason}"
+    return f"{doc.source}: {doc.quote}" if doc.quote else doc.source
 
 
 @dataclass(slots=True)
@@ -70,6 +93,7 @@ class Evidence:
     min_poll_interval: float
     request: dict[str, Any] | None = None  # the body the client was asked to submit
     start: float = 0.0  # client time at the scenario's start
+    ask: Ask | None = None  # where it was asked to submit it (several create paths, a model in the path)
 
 
 def _short(value: Any, limit: int = 300) -> str:
@@ -87,6 +111,7 @@ def _api(entries: list[dict[str, Any]], provider: str) -> list[dict[str, Any]]:
 
 def requests_accepted(ev: Evidence) -> list[Finding]:
     insufficient = ev.spec.role(ErrorRole.INSUFFICIENT_FUNDS).status
+    reused = {id(entry) for entry, _, _ in _reused_ids(ev)}
     found: list[Finding] = []
     for entry in _api(ev.entries, ev.spec.id):
         status = entry["status"]
@@ -94,6 +119,8 @@ def requests_accepted(ev: Evidence) -> list[Finding]:
             continue
         if status == insufficient and ev.scenario.balance is not None:
             continue
+        if (status == 401 and ev.spec.auth.signed is not None) or id(entry) in reused:
+            continue  # judged by CLIENT-SIGNS-REQUESTS / CLIENT-UNIQUE-IDS, in their words
         sent = f"{entry['method']} {entry['path']}"
         if entry.get("query"):
             sent += "?" + "&".join(f"{k}={v}" for k, v in entry["query"].items())
@@ -129,18 +156,24 @@ def sends_requested(ev: Evidence) -> list[Finding]:
     defaults sent with their default value (a client that quietly changes a field changes the price)."""
     if ev.request is None:
         return []
-    variant = gen.variant_of(ev.spec, ev.request)
+    multi = ev.ask is not None and not single(ev.spec)
+    variant = _asked_variant(ev) if multi else gen.variant_of(ev.spec, ev.request)
+    # Where a create has several paths, fields a client may add whatever it was asked: its callback URL and
+    # the ids the provider keeps unique per account (they change neither the video nor the price).
+    free = _free_fields(ev.spec) if multi else frozenset()
     found: list[Finding] = []
     for entry in _api(ev.entries, ev.spec.id):
         body = entry.get("body")
         if entry["action"] != "create" or not isinstance(body, dict):
             continue
-        problems = []
+        problems = _elsewhere(ev, entry) if multi else []
         for name in sorted(set(ev.request) | set(body)):
             asked, sent = ev.request.get(name, _MISSING), body.get(name, _MISSING)
             if asked is _MISSING:
                 param = variant.param(name) if variant is not None else None
                 if param is not None and param.has_default and sent == param.default:
+                    continue
+                if name in free:
                     continue
                 default = (
                     f" (documented default: {_short(param.default, 60)})"
@@ -168,6 +201,33 @@ def sends_requested(ev: Evidence) -> list[Finding]:
 _MISSING: Any = object()
 
 
+def _asked_variant(ev: Evidence) -> Any:
+    from klingsim.core.evaluate import evaluate
+
+    assert ev.ask is not None
+    return evaluate(ev.spec, ev.ask.body, ev.ask.operation, path_params=ev.ask.path_params).variant
+
+
+def _free_fields(spec: ProviderSpec) -> frozenset[str]:
+    fields = {name for op in spec.operations(Action.CREATE) for name in op.unique_fields}
+    if spec.callbacks is not None:
+        fields.add(spec.callbacks.field)
+    return frozenset(fields)
+
+
+def _elsewhere(ev: Evidence, entry: dict[str, Any]) -> list[str]:
+    """The create went to another operation or model than asked (an operation sharing the asked one's
+    models and body, such as fal's synchronous run of the same model, is the same request)."""
+    assert ev.ask is not None
+    asked = ev.spec.operation(ev.ask.operation)
+    match = Router(ev.spec).match(entry["method"], entry["path"])
+    sent = match.endpoint if match is not None else None
+    same_op = sent is not None and (sent is asked or (sent.body is not None and sent.body is asked.body))
+    if same_op and match is not None and match.path_params == ev.ask.path_params:
+        return []
+    return [f"sent it to {entry['method']} {entry['path']} instead of POST {ev.ask.path}"]
+
+
 def fold(findings: list[Finding]) -> list[Finding]:
     """One finding per distinct (check, message), counting repeats, with the first and last occurrence."""
     folded: dict[tuple[str, str], Finding] = {}
@@ -189,8 +249,27 @@ def fold(findings: list[Finding]) -> list[Finding]:
     return list(folded.values())
 
 
+def _job(ev: Evidence, ident: str) -> Job | None:
+    """The job an id names: its own id, or a client-chosen id a status operation also takes (Kling's
+    `external_task_id`)."""
+    job = ev.sim.engine.get(ev.spec.id, ident)
+    if job is not None:
+        return job
+    fields = {f for op in ev.spec.operations(Action.STATUS) for f in op.id_fields}
+    if not fields:
+        return None
+    return next(
+        (
+            j
+            for j in ev.sim.engine.jobs()
+            if j.provider == ev.spec.id and any(j.request.get(f) == ident for f in fields)
+        ),
+        None,
+    )
+
+
 def _phase_at(ev: Evidence, job_id: str, at: float) -> Phase | None:
-    job = ev.sim.engine.get(ev.spec.id, job_id)
+    job = _job(ev, job_id)
     if job is None:
         return None
     phase: Phase | None = None
@@ -231,7 +310,7 @@ def poll_rate(ev: Evidence) -> list[Finding]:
     fast: dict[str, list[float]] = {}
     for entry in _api(ev.entries, ev.spec.id):
         job_id = entry.get("job_id")
-        if entry["action"] != "status" or not job_id:
+        if not job_id or not _is_poll(ev.spec, entry):
             continue
         if job_id in last and entry["t"] - last[job_id] < ev.min_poll_interval - 1e-9:
             fast.setdefault(job_id, []).append(entry["t"] - last[job_id])
@@ -245,6 +324,17 @@ def poll_rate(ev: Evidence) -> list[Finding]:
             )
         )
     return found
+
+
+def _is_poll(spec: ProviderSpec, entry: dict[str, Any]) -> bool:
+    """A status request, or a result request answered with the pending status (fal's 202 on the result
+    URL: the client polls it)."""
+    if entry["action"] == "status":
+        return True
+    if entry["action"] != "result":
+        return False
+    pending = {op.pending_status for op in spec.operations(Action.RESULT) if op.pending_status}
+    return entry["status"] in pending
 
 
 def honours_retry_after(ev: Evidence) -> list[Finding]:
@@ -336,6 +426,157 @@ def surfaces_failure(ev: Evidence) -> list[Finding]:
     return []
 
 
+def signs_requests(ev: Evidence) -> list[Finding]:
+    """A provider whose requests are signed (Kling's JWT): every request carries a token for the key the
+    client was given, signed with its secret and valid when sent."""
+    scheme = ev.spec.auth.signed
+    if scheme is None:
+        return []
+    found: list[Finding] = []
+    for entry in _api(ev.entries, ev.spec.id):
+        header = (entry.get("headers") or {}).get(scheme.header, "")
+        token = header[len(scheme.prefix) + 1 :] if header.startswith(scheme.prefix + " ") else header
+        key = None
+        with contextlib.suppress(auth.AuthError):
+            key = auth.parse_jwt(token, scheme).claims.get(scheme.key_claim)
+        at = entry.get("t", ev.start) - ev.start
+        if entry["status"] == 401:
+            why = _short((entry.get("response") or {}).get("message", entry.get("response")), 160)
+            problem = f"{entry['method']} {entry['path']} was refused {_error_text(entry)}: {why}"
+        elif key is not None and key != ev.api_key:
+            problem = (
+                f"{entry['method']} {entry['path']} carried a token for {key!r}, not the key it was given"
+            )
+        else:
+            continue
+        found.append(
+            Finding(
+                "CLIENT-SIGNS-REQUESTS",
+                f"{problem}; sign each request: {scheme.hint}, HS256 with the secret key, "
+                f"{scheme.key_claim} = the access key, exp and nbf around now",
+                first=at,
+                last=at,
+                cite=cite(ev.spec.auth.doc),
+            )
+        )
+    return found
+
+
+def _handed_out(ev: Evidence) -> set[str]:
+    """Paths of the absolute URLs the client's creates were answered with (fal's status_url, response_url,
+    cancel_url), relative to the provider's mount."""
+    paths: set[str] = set()
+    for entry in _api(ev.entries, ev.spec.id):
+        answer = entry.get("response")
+        if entry["action"] != "create" or entry["status"] >= 300 or not isinstance(answer, dict):
+            continue
+        for value in answer.values():
+            if isinstance(value, str) and value.startswith(("http://", "https://")):
+                paths.add(_local(ev.spec, urlsplit(value).path))
+    return paths
+
+
+def _local(spec: ProviderSpec, path: str) -> str:
+    mount = f"/{spec.id}/"
+    return path[len(mount) - 1 :] if path.startswith(mount) else path
+
+
+def follows_urls(ev: Evidence) -> list[Finding]:
+    handed = _handed_out(ev)
+    if not handed:
+        return []
+    ids = [j.id for j in ev.sim.engine.jobs() if j.provider == ev.spec.id]
+    status = ev.spec.operations(Action.STATUS)
+    found: list[Finding] = []
+    for entry in _api(ev.entries, ev.spec.id):
+        path = entry["path"]
+        if entry["action"] == "create" or path in handed or not any(i in path for i in ids):
+            continue
+        at = entry.get("t", ev.start) - ev.start
+        given = sorted(p for p in handed if any(i in p for i in ids if i in path))
+        found.append(
+            Finding(
+                "CLIENT-FOLLOWS-URLS",
+                f"sent {entry['method']} {path}, a URL it built itself (answered {entry['status']}); use the "
+                f"URLs the create answered: {', '.join(given)}",
+                first=at,
+                last=at,
+                cite=cite(status[0].doc) if status else "",
+            )
+        )
+    return found
+
+
+def _reused_ids(ev: Evidence) -> list[tuple[dict[str, Any], str, str]]:
+    """(entry, field, value) of each create that sent a unique field's value an earlier create sent."""
+    unique = {n for op in ev.spec.operations(Action.CREATE) for n in op.unique_fields}
+    if not unique:
+        return []
+    seen: set[tuple[str, str]] = set()
+    reused: list[tuple[dict[str, Any], str, str]] = []
+    for entry in _api(ev.entries, ev.spec.id):
+        body = entry.get("body")
+        if entry["action"] != "create" or not isinstance(body, dict):
+            continue
+        for name in sorted(unique):
+            value = body.get(name)
+            if isinstance(value, str) and value:
+                if (name, value) in seen:
+                    reused.append((entry, name, value))
+                seen.add((name, value))
+    return reused
+
+
+def unique_ids(ev: Evidence) -> list[Finding]:
+    found: list[Finding] = []
+    lookup = [op.path for op in ev.spec.operations(Action.STATUS) if op.id_fields]
+    for entry, name, value in _reused_ids(ev):
+        at = entry.get("t", ev.start) - ev.start
+        instead = f"; look the job up by it ({lookup[0]})" if lookup else ""
+        found.append(
+            Finding(
+                "CLIENT-UNIQUE-IDS",
+                f"sent {name}={value!r} again on {entry['method']} {entry['path']} ({ev.spec.id} keeps it "
+                f"unique per account, answered {_error_text(entry)}){instead}",
+                first=at,
+                last=at,
+                cite=cite(ev.spec.operation(_op_name(ev, entry)).doc) if _op_name(ev, entry) else "",
+            )
+        )
+    return found
+
+
+def _op_name(ev: Evidence, entry: dict[str, Any]) -> str:
+    match = Router(ev.spec).match(entry["method"], entry["path"])
+    return match.endpoint.op_id if match is not None and match.endpoint is not None else ""
+
+
+def cancels_abandoned(ev: Evidence) -> list[Finding]:
+    """Where the provider can cancel, a client that gives up on a job cancels it (else it runs on and is
+    billed when it completes)."""
+    cancel = ev.spec.operations(Action.CANCEL)
+    if not cancel or ev.outcome.claimed_success:
+        return []
+    api = _api(ev.entries, ev.spec.id)
+    cancelled = {e.get("job_id") for e in api if e["action"] == "cancel"}
+    # Only jobs the client was told of: a create whose answer was lost left it nothing to cancel.
+    told = " ".join(json.dumps(e.get("response"), default=str) for e in api if e["status"] < 300)
+    found: list[Finding] = []
+    for job in ev.sim.engine.jobs():
+        if job.provider != ev.spec.id or job.terminal or job.id in cancelled or job.id not in told:
+            continue
+        word = ev.spec.lifecycle.word(job.phase)
+        found.append(
+            Finding(
+                "CLIENT-CANCELS-ABANDONED",
+                f"gave up while {job.id} was still {word!r} and never cancelled it: it runs on and is billed "
+                f"when it completes; cancel it ({cancel[0].method} {cancel[0].path})",
+                cite=cite(cancel[0].doc),
+            )
+        )
+    return found
+
+
 CHECKS = (
     requests_accepted,
     known_fields,
@@ -345,6 +586,10 @@ CHECKS = (
     single_submit,
     surfaces_failure,
     sends_requested,
+    signs_requests,
+    follows_urls,
+    unique_ids,
+    cancels_abandoned,
 )
 
 
