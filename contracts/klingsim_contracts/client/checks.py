@@ -111,7 +111,7 @@ def _api(entries: list[dict[str, Any]], provider: str) -> list[dict[str, Any]]:
 
 def requests_accepted(ev: Evidence) -> list[Finding]:
     insufficient = ev.spec.role(ErrorRole.INSUFFICIENT_FUNDS).status
-    reused = {id(entry) for entry, _, _ in _reused_ids(ev)}
+    reused = {id(entry) for entry, _, _ in _reused_ids(ev)} | {id(entry) for entry in _rebuilt(ev)}
     found: list[Finding] = []
     for entry in _api(ev.entries, ev.spec.id):
         status = entry["status"]
@@ -120,7 +120,7 @@ def requests_accepted(ev: Evidence) -> list[Finding]:
         if status == insufficient and ev.scenario.balance is not None:
             continue
         if (status == 401 and ev.spec.auth.signed is not None) or id(entry) in reused:
-            continue  # judged by CLIENT-SIGNS-REQUESTS / CLIENT-UNIQUE-IDS, in their words
+            continue  # judged by CLIENT-SIGNS-REQUESTS, -UNIQUE-IDS or -FOLLOWS-URLS, in their words
         sent = f"{entry['method']} {entry['path']}"
         if entry.get("query"):
             sent += "?" + "&".join(f"{k}={v}" for k, v in entry["query"].items())
@@ -193,6 +193,8 @@ def sends_requested(ev: Evidence) -> list[Finding]:
                     f"submitted something else than it was asked to: {'; '.join(problems)}",
                     first=at,
                     last=at,
+                    # Several create paths: the asked one's page says which models and fields it takes.
+                    cite=cite(ev.spec.operation(ev.ask.operation).doc) if multi and ev.ask else "",
                 )
             )
     return found
@@ -441,8 +443,7 @@ def signs_requests(ev: Evidence) -> list[Finding]:
             key = auth.parse_jwt(token, scheme).claims.get(scheme.key_claim)
         at = entry.get("t", ev.start) - ev.start
         if entry["status"] == 401:
-            why = _short((entry.get("response") or {}).get("message", entry.get("response")), 160)
-            problem = f"{entry['method']} {entry['path']} was refused {_error_text(entry)}: {why}"
+            problem = f"{entry['method']} {entry['path']} was refused: {_error_text(entry)}"
         elif key is not None and key != ev.api_key:
             problem = (
                 f"{entry['method']} {entry['path']} carried a token for {key!r}, not the key it was given"
@@ -481,24 +482,38 @@ def _local(spec: ProviderSpec, path: str) -> str:
     return path[len(mount) - 1 :] if path.startswith(mount) else path
 
 
-def follows_urls(ev: Evidence) -> list[Finding]:
+def _rebuilt(ev: Evidence) -> list[dict[str, Any]]:
+    """Requests naming a job at a path the create's answer did not hand out (when it handed out URLs)."""
     handed = _handed_out(ev)
     if not handed:
         return []
     ids = [j.id for j in ev.sim.engine.jobs() if j.provider == ev.spec.id]
+    return [
+        entry
+        for entry in _api(ev.entries, ev.spec.id)
+        if entry["action"] != "create"
+        and entry["path"] not in handed
+        and any(i in entry["path"] for i in ids)
+    ]
+
+
+def follows_urls(ev: Evidence) -> list[Finding]:
+    rebuilt = _rebuilt(ev)
+    if not rebuilt:
+        return []
+    handed = _handed_out(ev)
     status = ev.spec.operations(Action.STATUS)
     found: list[Finding] = []
-    for entry in _api(ev.entries, ev.spec.id):
+    for entry in rebuilt:
         path = entry["path"]
-        if entry["action"] == "create" or path in handed or not any(i in path for i in ids):
-            continue
         at = entry.get("t", ev.start) - ev.start
-        given = sorted(p for p in handed if any(i in p for i in ids if i in path))
+        tail = path.rstrip("/").rpartition("/")[2]
+        given = sorted(p for p in handed if p.rpartition("/")[2] == tail) or sorted(handed)
         found.append(
             Finding(
                 "CLIENT-FOLLOWS-URLS",
                 f"sent {entry['method']} {path}, a URL it built itself (answered {entry['status']}); use the "
-                f"URLs the create answered: {', '.join(given)}",
+                f"URL the create answered: {', '.join(given)}",
                 first=at,
                 last=at,
                 cite=cite(status[0].doc) if status else "",
@@ -529,10 +544,12 @@ def _reused_ids(ev: Evidence) -> list[tuple[dict[str, Any], str, str]]:
 
 def unique_ids(ev: Evidence) -> list[Finding]:
     found: list[Finding] = []
-    lookup = [op.path for op in ev.spec.operations(Action.STATUS) if op.id_fields]
+    lookups = [op for op in ev.spec.operations(Action.STATUS) if op.id_fields]
     for entry, name, value in _reused_ids(ev):
         at = entry.get("t", ev.start) - ev.start
-        instead = f"; look the job up by it ({lookup[0]})" if lookup else ""
+        lookup = next((op for op in lookups if op.path.startswith(entry["path"] + "/")), None)
+        where = lookup.path.replace("{" + lookup.id_param + "}", value) if lookup else ""
+        instead = f"; look the job up by it (GET {where})" if where else ""
         found.append(
             Finding(
                 "CLIENT-UNIQUE-IDS",
@@ -540,15 +557,18 @@ def unique_ids(ev: Evidence) -> list[Finding]:
                 f"unique per account, answered {_error_text(entry)}){instead}",
                 first=at,
                 last=at,
-                cite=cite(ev.spec.operation(_op_name(ev, entry)).doc) if _op_name(ev, entry) else "",
+                cite=_field_cite(ev, entry, name),
             )
         )
     return found
 
 
-def _op_name(ev: Evidence, entry: dict[str, Any]) -> str:
+def _field_cite(ev: Evidence, entry: dict[str, Any], name: str) -> str:
+    """The citation of a create field, as the operation the entry reached declares it."""
     match = Router(ev.spec).match(entry["method"], entry["path"])
-    return match.endpoint.op_id if match is not None and match.endpoint is not None else ""
+    body = match.endpoint.body if match is not None and match.endpoint is not None else None
+    param = next((v.param(name) for v in body.variants if v.param(name)), None) if body else None
+    return cite(param.doc) if param is not None else ""
 
 
 def cancels_abandoned(ev: Evidence) -> list[Finding]:
