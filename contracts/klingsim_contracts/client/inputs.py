@@ -138,9 +138,11 @@ def _variant(spec: ProviderSpec, ask: Ask) -> Variant | None:
 
 
 def _drawn(spec: ProviderSpec) -> st.SearchStrategy[Ask]:
+    found = bases(spec)  # once per strategy, not per draw
+
     @st.composite
     def build(draw: st.DrawFn) -> Ask:
-        base = draw(st.sampled_from(bases(spec)))
+        base = draw(st.sampled_from(found))
         variant = _variant(spec, base)
         assert variant is not None
         body = dict(base.body)
