@@ -54,6 +54,16 @@ def _state(body: Mapping[str, Any]) -> State:
     return State(False)
 
 
+def _worth_retrying(text: str) -> bool:
+    """Kling answers 429 for rate (1302) and concurrency (1303) limits, which clear, and for accounts in
+    trouble (1100-1102: a depleted resource pack), which no wait fixes."""
+    try:
+        code = json.loads(text).get("code")
+    except (ValueError, AttributeError):
+        return True
+    return code not in (1100, 1101, 1102)
+
+
 def api_for(request: Mapping[str, Any], create_path: str | None = None) -> Api:
     path = create_path or f"/v1/videos/{kind_of(request)}"
     return Api(
@@ -61,6 +71,7 @@ def api_for(request: Mapping[str, Any], create_path: str | None = None) -> Api:
         status_path=lambda task_id: f"{path}/{task_id}",
         job_id=lambda body: str(body["data"]["task_id"]),
         state=_state,
+        retry_429=_worth_retrying,
     )
 
 

@@ -48,11 +48,11 @@ def test_a_five_second_reference_video_is_accepted() -> None:
 
 def test_a_too_long_reference_video_is_1201() -> None:
     client = SimClient()
-    refused = client.post(OMNI, headers=kling_headers(), json=omni(finished_output(client, "15")))
+    refused = client.post(OMNI, headers=kling_headers(), json=omni(finished_output(client, "11")))
     assert refused.status_code == 400, refused.text
     answer = refused.json()
     assert answer["code"] == 1201
-    assert "video_list[0].video_url lasts 15.0 s; a reference video lasts 3 to 10 s" in answer["message"]
+    assert "video_list[0].video_url lasts 11.0 s; a reference video lasts 3 to 10 s" in answer["message"]
 
 
 def test_a_too_short_reference_video_is_1201() -> None:
