@@ -62,6 +62,7 @@ class KlingFlaws:
     external_id: str | None = None  # sends this external_task_id, and resubmits after a 5xx
     poll_by_external_id: bool = False
     extra_poll: bool = False
+    retry_every_429: bool = False
 
 
 def kling(flaws: KlingFlaws) -> Any:
@@ -75,6 +76,11 @@ def kling(flaws: KlingFlaws) -> Any:
         with httpx.Client(base_url=base_url, headers=headers) as client:
             created = client.post(path, json=body)
             if created.status_code >= 500 and flaws.external_id:
+                created = client.post(path, json=body)
+            for _ in range(3):
+                if created.status_code != 429 or not flaws.retry_every_429:
+                    break
+                time.sleep(int(created.headers["retry-after"]))
                 created = client.post(path, json=body)
             created.raise_for_status()
             data = created.json()["data"]
@@ -111,6 +117,12 @@ def kling(flaws: KlingFlaws) -> Any:
             "sent external_task_id='order-17' again",
         ),
         (
+            KlingFlaws(retry_every_429=True),
+            "insufficient_credits",
+            "CLIENT-READS-ERROR-CODE",
+            "sent 3 more create(s) after kling answered 429 with code 1102",
+        ),
+        (
             KlingFlaws(external_id="order-18", poll_by_external_id=True, extra_poll=True),
             "success",
             "CLIENT-STOPS-AT-TERMINAL",
@@ -128,6 +140,14 @@ def test_each_careless_kling_client_is_caught(
     assert words in report.text()
     if check_id != "CLIENT-STOPS-AT-TERMINAL":  # a seed check, uncited like the seed providers'
         assert "[https://app.klingai.com/" in report.text()  # the finding cites Kling's page
+
+
+def test_a_kling_client_may_retry_a_concurrency_limit() -> None:
+    flaws = KlingFlaws(retry_every_429=True)
+    report = check_client(
+        kling(flaws), provider="kling", make_app=KlingsimApp, scenarios=["too_many_jobs"], max_examples=1
+    )
+    assert report.ok, report.text()
 
 
 def test_a_kling_client_polling_by_its_external_task_id_passes() -> None:

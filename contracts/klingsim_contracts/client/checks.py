@@ -16,6 +16,7 @@ simulator's jobs and ledger, and says in plain words what the client did wrong.
 | CLIENT-FOLLOWS-URLS | poll, fetch and cancel at the URLs the create answered (fal's `status_url`...) |
 | CLIENT-UNIQUE-IDS | never reuse an id the provider keeps unique (Kling's `external_task_id`) |
 | CLIENT-CANCELS-ABANDONED | cancel a job it gives up on, where the provider can cancel (fal) |
+| CLIENT-READS-ERROR-CODE | not retry a create refused for an empty account (Kling's 429/1102) |
 
 CLIENT-SENDS-REQUESTED lets a client add documented defaults at their value; where a provider has several
 create paths, also its callback URL and the ids it keeps unique (they change neither video nor price).
@@ -597,6 +598,42 @@ def cancels_abandoned(ev: Evidence) -> list[Finding]:
     return found
 
 
+def _unfunded(ev: Evidence, entry: dict[str, Any]) -> bool:
+    """The answer is the provider's empty-account error, told apart by its code where other errors share
+    its HTTP status."""
+    error = ev.spec.role(ErrorRole.INSUFFICIENT_FUNDS)
+    if entry["status"] != error.status:
+        return False
+    shared = any(e.status == error.status and e.code != error.code for e in ev.spec.errors)
+    answer = entry.get("response")
+    values = answer.values() if isinstance(answer, dict) else ()
+    return not shared or any(str(v) == error.code for v in values)
+
+
+def reads_error_code(ev: Evidence) -> list[Finding]:
+    """Where an empty account is answered with a status clients retry (Kling's 429, shared with its rate
+    and concurrency limits), a client reads the code: no wait refills the account."""
+    error = ev.spec.role(ErrorRole.INSUFFICIENT_FUNDS)
+    if error.status != 429:
+        return []
+    creates = [e for e in _api(ev.entries, ev.spec.id) if e["action"] == "create"]
+    refused = next((i for i, e in enumerate(creates) if _unfunded(ev, e)), None)
+    if refused is None or refused == len(creates) - 1:
+        return []
+    again = creates[refused + 1 :]
+    first, last = (again[0].get("t", ev.start) - ev.start, again[-1].get("t", ev.start) - ev.start)
+    return [
+        Finding(
+            "CLIENT-READS-ERROR-CODE",
+            f"sent {len(again)} more create(s) after {ev.spec.id} answered {error.status} with code "
+            f"{error.code} ({error.message}): that 429 does not clear by waiting, unlike a rate limit",
+            first=first,
+            last=last,
+            cite=cite(error.doc),
+        )
+    ]
+
+
 CHECKS = (
     requests_accepted,
     known_fields,
@@ -610,6 +647,7 @@ CHECKS = (
     follows_urls,
     unique_ids,
     cancels_abandoned,
+    reads_error_code,
 )
 
 
