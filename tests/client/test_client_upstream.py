@@ -244,3 +244,30 @@ def test_a_fal_client_that_gives_up_and_cancels_passes_the_stuck_job() -> None:
         max_examples=1,
     )
     assert report.ok, report.text()
+
+
+def test_callbacks_and_webhooks_a_client_asks_for_never_leave_the_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_network(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a callback was sent over the network")
+
+    monkeypatch.setattr("socket.create_connection", no_network)
+
+    def kling_with_callback(
+        base_url: str, api_key: str, request: dict[str, Any], *, secret_key: str, create_path: str
+    ) -> bytes:
+        body = {**request, "callback_url": "https://hooks.example.com/kling"}
+        return kling(KlingFlaws())(base_url, api_key, body, secret_key=secret_key, create_path=create_path)
+
+    def fal_with_webhook(base_url: str, api_key: str, request: dict[str, Any], create_path: str) -> bytes:
+        return fal(FalFlaws())(
+            base_url, api_key, request, create_path + "?fal_webhook=https://hooks.example.com/f"
+        )
+
+    for provider, run in (("kling", kling_with_callback), ("fal", fal_with_webhook)):
+        report = check_client(
+            run, provider=provider, make_app=KlingsimApp, scenarios=["success"], max_examples=1
+        )
+        assert report.ok, report.text()  # a callback URL is a field a client may add
+        assert any("callback POST https://hooks.example.com/" in t for t in report.results[0].transcript)

@@ -169,8 +169,13 @@ def _result(
     entries: list[dict[str, Any]],
     start: float,
     spec: ProviderSpec,
+    delivered: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> ScenarioResult:
     claimed = "claimed success" if outcome.claimed_success else f"reported failure: {outcome.detail}"
+    calls: dict[str, int] = {}
+    for url, _ in delivered or ():
+        calls[url] = calls.get(url, 0) + 1
+    callbacks = [f"callback POST {url} (x{n}, recorded, not sent)" for url, n in calls.items()]
     return ScenarioResult(
         scenario.name,
         scenario.description,
@@ -178,7 +183,7 @@ def _result(
         ask.body,
         1,
         claimed,
-        transcript(entries, start),
+        transcript(entries, start) + callbacks,
         create_path="" if single(spec) else ask.path,
     )
 
@@ -217,7 +222,7 @@ def check_client(
         findings = judge(evidence) + fold(_refused(harness.router))
         if outcome.detail.startswith("stopped:"):
             findings.append(Finding("CLIENT-TERMINATES", outcome.detail[len("stopped: ") :]))
-        return _result(scenario, ask, findings, outcome, entries, start, spec)
+        return _result(scenario, ask, findings, outcome, entries, start, spec, list(harness.delivered))
 
     with harness.router:
         for scenario in by_name(list(scenarios) if scenarios else None, spec):
