@@ -4,7 +4,8 @@
 and answers a handle holding the request id and the `status_url`, `response_url` and `cancel_url` the queue
 returned (they drop the model's subpath, so a client must use them, not rebuild them); `status()` reads
 `Queued(position)`, `InProgress(logs)` or `Completed(logs, metrics)` (HTTP 202 until completed); `get()` reads
-the result; `subscribe()` submits, polls and returns the result. Named so it never shadows `fal_client`.
+the result; `subscribe()` submits, polls and returns the result, and cancels the request when it gives up
+(after `timeout` seconds: a cancelled request is not billed). Named so it never shadows `fal_client`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 QUEUE_URL = "https://queue.fal.run"
 DEFAULT_APPLICATION = "fal-ai/kling-video/o3/standard/text-to-video"
+DEFAULT_TIMEOUT = 1200.0  # seconds a subscribe waits for a request before it cancels it
 
 
 class FalClientError(Exception):
@@ -130,16 +132,35 @@ class SyncClient:
         )
 
     def subscribe(
-        self, application: str, arguments: Mapping[str, Any], *, poll_every: float = 5.0
+        self,
+        application: str,
+        arguments: Mapping[str, Any],
+        *,
+        poll_every: float = 5.0,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
+        """Submit, poll until completed (retrying a transient 429/5xx on status) and return the result; a
+        request it gives up on (its timeout, or status kept failing) is cancelled, so it is not billed."""
         handle = self.submit(application, arguments)
+        waited, failures = 0.0, 0
         while True:
-            status = handle.status()
+            try:
+                status = handle.status()
+            except FalClientError:
+                failures += 1
+                if failures > 5:
+                    handle.cancel()
+                    raise
+                status = None
             if isinstance(status, Completed):
                 if status.error:
                     raise FalClientError(f"request {handle.request_id} failed: {status.error}")
                 return handle.get()
+            if waited >= timeout:
+                handle.cancel()  # giving up: a cancelled request is not billed
+                raise FalClientError(f"request {handle.request_id} gave up after {waited:g} s; cancelled")
             time.sleep(poll_every)
+            waited += poll_every
 
 
 def application_for(request: Mapping[str, Any]) -> str:
@@ -153,18 +174,31 @@ def application_for(request: Mapping[str, Any]) -> str:
     return DEFAULT_APPLICATION
 
 
-def _generate(base_url: str, key: str, request: Mapping[str, Any], library: str) -> bytes:
+def _generate(
+    base_url: str,
+    key: str,
+    request: Mapping[str, Any],
+    library: str,
+    create_path: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    poll_every: float = 5.0,
+) -> bytes:
     client = SyncClient(key, queue_url=base_url, library=library)
-    result = client.subscribe(application_for(request), request)
+    application = create_path.lstrip("/") if create_path else application_for(request)
+    result = client.subscribe(application, request, timeout=timeout, poll_every=poll_every)
     return client.http.raw(result["video"]["url"])
 
 
-def generate_httpx(base_url: str, api_key: str, request: Mapping[str, Any]) -> bytes:
-    return _generate(base_url, api_key, request, "httpx")
+def generate_httpx(
+    base_url: str, api_key: str, request: Mapping[str, Any], create_path: str | None = None
+) -> bytes:
+    return _generate(base_url, api_key, request, "httpx", create_path)
 
 
-def generate_requests(base_url: str, api_key: str, request: Mapping[str, Any]) -> bytes:
-    return _generate(base_url, api_key, request, "requests")
+def generate_requests(
+    base_url: str, api_key: str, request: Mapping[str, Any], create_path: str | None = None
+) -> bytes:
+    return _generate(base_url, api_key, request, "requests", create_path)
 
 
 if __name__ == "__main__":
@@ -174,9 +208,13 @@ if __name__ == "__main__":
     arguments = json.loads(os.environ.get("KLINGSIM_REQUEST", '{"prompt": "a red fox in the snow"}'))
     base = os.environ.get("KLINGSIM_BASE_URL", QUEUE_URL)
     library = "requests" if "--requests" in sys.argv else "httpx"
+    args = sys.argv[1:]
+    timeout = float(args[args.index("--timeout") + 1]) if "--timeout" in args else DEFAULT_TIMEOUT
+    poll_every = float(args[args.index("--poll-every") + 1]) if "--poll-every" in args else 5.0
+    key = os.environ.get("KLINGSIM_API_KEY") or os.environ["FAL_KEY"]
     try:
         video = _generate(
-            base, os.environ.get("KLINGSIM_API_KEY") or os.environ["FAL_KEY"], arguments, library
+            base, key, arguments, library, os.environ.get("KLINGSIM_CREATE_PATH"), timeout, poll_every
         )
     except FalClientError as failed:
         print(f"failed: {failed}", file=sys.stderr)

@@ -54,33 +54,58 @@ def _state(body: Mapping[str, Any]) -> State:
     return State(False)
 
 
-def api_for(request: Mapping[str, Any]) -> Api:
-    path = f"/v1/videos/{kind_of(request)}"
+def _worth_retrying(text: str) -> bool:
+    """Kling answers 429 for rate (1302) and concurrency (1303) limits, which clear, and for accounts in
+    trouble (1100-1102: a depleted resource pack), which no wait fixes."""
+    try:
+        code = json.loads(text).get("code")
+    except (ValueError, AttributeError):
+        return True
+    return code not in (1100, 1101, 1102)
+
+
+def api_for(request: Mapping[str, Any], create_path: str | None = None) -> Api:
+    path = create_path or f"/v1/videos/{kind_of(request)}"
     return Api(
         create_path=path,
         status_path=lambda task_id: f"{path}/{task_id}",
         job_id=lambda body: str(body["data"]["task_id"]),
         state=_state,
+        retry_429=_worth_retrying,
     )
 
 
 def _secret(secret_key: str | None) -> str:
-    return secret_key if secret_key is not None else os.environ.get("KLING_SECRET_KEY", "")
+    if secret_key is not None:
+        return secret_key
+    return os.environ.get("KLINGSIM_SECRET_KEY") or os.environ.get("KLING_SECRET_KEY", "")
 
 
 def generate_httpx(
-    base_url: str, access_key: str, request: Mapping[str, Any], secret_key: str | None = None
+    base_url: str,
+    access_key: str,
+    request: Mapping[str, Any],
+    secret_key: str | None = None,
+    create_path: str | None = None,
 ) -> bytes:
-    return run_httpx(api_for(request), base_url, mint_jwt(access_key, _secret(secret_key)), request)
+    token = mint_jwt(access_key, _secret(secret_key))
+    return run_httpx(api_for(request, create_path), base_url, token, request)
 
 
 def generate_requests(
-    base_url: str, access_key: str, request: Mapping[str, Any], secret_key: str | None = None
+    base_url: str,
+    access_key: str,
+    request: Mapping[str, Any],
+    secret_key: str | None = None,
+    create_path: str | None = None,
 ) -> bytes:
-    return run_requests(api_for(request), base_url, mint_jwt(access_key, _secret(secret_key)), request)
+    token = mint_jwt(access_key, _secret(secret_key))
+    return run_requests(api_for(request, create_path), base_url, token, request)
 
 
 if __name__ == "__main__":
-    # KLINGSIM_API_KEY is the AccessKey; the SecretKey comes from KLING_SECRET_KEY.
+    # KLINGSIM_API_KEY is the AccessKey; the SecretKey comes from KLINGSIM_SECRET_KEY (or KLING_SECRET_KEY);
+    # KLINGSIM_CREATE_PATH, when set, names the create path (else it is guessed from the request).
     os.environ["KLINGSIM_API_KEY"] = mint_jwt(os.environ.get("KLINGSIM_API_KEY", ""), _secret(None))
-    raise SystemExit(main(api_for(json.loads(os.environ.get("KLINGSIM_REQUEST", "{}"))), BASE_URL))
+    request = json.loads(os.environ.get("KLINGSIM_REQUEST", "{}"))
+    raise SystemExit(main(api_for(request, os.environ.get("KLINGSIM_CREATE_PATH")), BASE_URL))

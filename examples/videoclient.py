@@ -35,6 +35,13 @@ class Api:
     status_path: Callable[[str], str]  # job id -> path (and query) to poll
     job_id: Callable[[Mapping[str, Any]], str]
     state: Callable[[Mapping[str, Any]], State]
+    # Whether a 429 on create is worth retrying, from its body (Kling answers 429 for an empty resource pack
+    # too, which no wait refills); None: every 429 is.
+    retry_429: Callable[[str], bool] | None = None
+
+
+def _retry(api: Api, status: int, text: str) -> bool:
+    return status == 429 and (api.retry_429 is None or api.retry_429(text))
 
 
 def wait_seconds(headers: Mapping[str, str], attempt: int) -> float:
@@ -59,7 +66,7 @@ def run_httpx(
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
         for attempt in range(5):
             created = client.post(api.create_path, json=dict(request))
-            if created.status_code != 429:
+            if not _retry(api, created.status_code, created.text):
                 break
             time.sleep(wait_seconds(created.headers, attempt))
         _check_create(created.status_code, created.text)
@@ -93,7 +100,7 @@ def run_requests(
         session.headers["Authorization"] = f"Bearer {api_key}"
         for attempt in range(5):
             created = session.post(base_url + api.create_path, json=dict(request), timeout=30)
-            if created.status_code != 429:
+            if not _retry(api, created.status_code, created.text):
                 break
             time.sleep(wait_seconds(created.headers, attempt))
         _check_create(created.status_code, created.text)

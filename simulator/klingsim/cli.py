@@ -19,6 +19,8 @@ CLIENT_SCENARIOS = (
     ("insufficient_credits", "the account has no credits"),
     ("slow_job", "the render takes 7 minutes of virtual time"),
     ("expired_output", "the output URL has expired by the time the client downloads it"),
+    ("too_many_jobs", "the first create is refused: too many unfinished jobs (kling 1303, fal 429)"),
+    ("stuck_job", "the render never finishes: the client gives up and cancels (fal)"),
 )
 
 
@@ -123,8 +125,8 @@ def _check_client(args: argparse.Namespace) -> int:
     if not command:
         print("klingsim check client: give the client command after --", file=sys.stderr)
         return 2
+    from klingsim_contracts.client.inputs import require
     from klingsim_contracts.client.scenarios import by_name
-    from klingsim_contracts.coverage import require
 
     try:
         require(by_id(args.provider))
@@ -345,9 +347,12 @@ def _add_check_client(check: argparse._SubParsersAction[argparse.ArgumentParser]
     client = check.add_parser(
         "client",
         help="run a client program once per scenario and judge what it sent",
-        description="Runs COMMAND once per scenario with KLINGSIM_BASE_URL, KLINGSIM_API_KEY and "
-        "KLINGSIM_REQUEST (the JSON body to submit) in its environment; exit status 0 claims success.",
-        epilog="scenarios:\n" + "\n".join(f"  {name:<24}{what}" for name, what in CLIENT_SCENARIOS),
+        description="Runs COMMAND once per scenario with KLINGSIM_BASE_URL, KLINGSIM_API_KEY, "
+        "KLINGSIM_REQUEST (the JSON body to submit) and KLINGSIM_CREATE_PATH (where to POST it: Kling's "
+        "/v1/videos/<kind>, fal's /<model id>) in its environment, and for kling KLINGSIM_SECRET_KEY (the "
+        "SecretKey to sign its JWTs with); exit status 0 claims success.",
+        epilog="scenarios (too_many_jobs and stuck_job only where the provider has that feature):\n"
+        + "\n".join(f"  {name:<24}{what}" for name, what in CLIENT_SCENARIOS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     client.add_argument("--provider", required=True, help="provider id the client calls")

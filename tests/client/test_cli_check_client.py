@@ -83,3 +83,36 @@ def test_usage_errors() -> None:
     assert "'success'" in scenario.stderr and "'expired_output'" in scenario.stderr
     timeout = klingsim("--provider", "kling3api", "--timeout", "0", "--", "true")
     assert timeout.returncode == 2 and "must be above 0" in timeout.stderr
+
+
+def test_the_kling_example_program_passes_its_suite() -> None:
+    kling = klingsim(
+        "--provider", "kling", *FAST, "--", sys.executable, "examples/kling_client.py", "--poll-every", "0.2"
+    )
+    assert kling.returncode == 0, kling.stdout + kling.stderr
+    assert kling.stdout.count("  ok   ") == 9 and "  ok   too_many_jobs:" in kling.stdout
+    assert "stuck_job" not in kling.stdout  # Kling has no cancel: not part of its suite
+
+
+def test_the_fal_example_program_passes_its_suite() -> None:
+    fal = klingsim(
+        "--provider",
+        "fal",
+        *FAST,
+        "--",
+        sys.executable,
+        "examples/fal_queue_client.py",
+        "--poll-every",
+        "0.2",
+        "--timeout",  # its own deadline, after which it cancels (the stuck job)
+        "3",
+    )
+    assert fal.returncode == 0, fal.stdout + fal.stderr
+    assert fal.stdout.count("  ok   ") == 10 and "gave up after 3 s; cancelled" in fal.stdout
+
+
+def test_help_lists_the_scenarios_of_kling_and_fal() -> None:
+    done = klingsim("--help")
+    assert done.returncode == 0
+    assert "too_many_jobs" in done.stdout and "kling 1303, fal 429" in done.stdout
+    assert "stuck_job" in done.stdout and "KLINGSIM_SECRET_KEY" in done.stdout

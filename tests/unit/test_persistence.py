@@ -189,3 +189,36 @@ def test_no_acknowledged_job_or_entry_is_lost_after_sigkill(tmp_path: Path) -> N
             assert json.loads(http.get(f"/_klingsim/jobs/kling3api/{ids[0]}").text)["phase"] == "succeeded"
     finally:
         _stop(proc, signal.SIGTERM)
+
+
+def test_a_kling_secret_key_survives_a_restart(tmp_path: Path) -> None:
+    from klingsim.providers import kling
+    from tests.kling_auth import ACCESS_KEY, SECRET_KEY, kling_headers
+
+    def on(db: Path) -> SimClient:
+        client = SimClient([kling.SPEC])
+        client.clock = VirtualClock()
+        client.sim = Simulator([kling.SPEC], client.clock, secret=b"test-secret", store=SqliteStore(db))
+        client.app = KlingsimApp(client.sim)
+        return client
+
+    def create(client: SimClient, secret: str) -> httpx.Response:
+        body = {"prompt": "a lighthouse at dusk"}
+        return client.post("/kling/v1/videos/text2video", json=body, headers=kling_headers(secret_key=secret))
+
+    db = tmp_path / "state.db"
+    first = on(db)
+    put = first.request(
+        "PUT", f"/_klingsim/accounts/kling/{ACCESS_KEY}", json={"balance": 100, "secret_key": SECRET_KEY}
+    )
+    assert put.status_code == 200, put.text
+    first.sim.store.close()
+
+    second = on(db)
+    assert second.sim.keys.secret_of("kling", ACCESS_KEY) == SECRET_KEY
+    refused = create(second, "not-the-secret")  # signatures are still verified after the restart
+    assert refused.status_code == 401 and refused.json()["code"] == 1000
+    assert create(second, SECRET_KEY).json()["code"] == 0
+    second.post("/_klingsim/reset")  # a reset forgets the secret in the database too
+    second.sim.store.close()
+    assert on(db).sim.keys.secret_of("kling", ACCESS_KEY) is None

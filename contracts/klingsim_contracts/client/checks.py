@@ -11,82 +11,47 @@ simulator's jobs and ledger, and says in plain words what the client did wrong.
 | CLIENT-NO-DOUBLE-SUBMIT | create one job per requested video, even after an ambiguous failure |
 | CLIENT-SURFACES-FAILURE | report failure when it has no video, never success |
 | CLIENT-COMPLETES | deliver the video when the provider did |
-| CLIENT-SENDS-REQUESTED | submit the body asked for (adding only documented defaults, at their value) |
+| CLIENT-SENDS-REQUESTED | submit the body asked for, to the operation and model asked for |
+| CLIENT-SIGNS-REQUESTS | sign every request with the key pair it was given (Kling's HS256 JWT) |
+| CLIENT-FOLLOWS-URLS | poll, fetch and cancel at the URLs the create answered (fal's `status_url`...) |
+| CLIENT-UNIQUE-IDS | never reuse an id the provider keeps unique (Kling's `external_task_id`) |
+| CLIENT-CANCELS-ABANDONED | cancel a job it gives up on, where the provider can cancel (fal) |
+| CLIENT-READS-ERROR-CODE | not retry a create refused for an empty account (Kling's 429/1102) |
+
+CLIENT-SENDS-REQUESTED lets a client add documented defaults at their value; where a provider has several
+create paths, also its callback URL and the ids it keeps unique (they change neither video nor price).
 
 Findings of one check that repeat (one per request of a careless client) are folded into one, with how
-many times it happened and the first and last time (client clock, from the scenario's start).
+many times it happened and the first and last time (client clock, from the scenario's start). Checks that
+judge a provider's documented behaviour cite the page (`cite`), from the spec.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
+from klingsim.core.jobs import Job
 from klingsim.core.ledger import EntryKind
-from klingsim.core.simulator import Simulator
-from klingsim.spec import ErrorRole, Phase, ProviderSpec
+from klingsim.core.routing import Router
+from klingsim.spec import Action, ErrorRole, Phase, ProviderSpec
 from klingsim_contracts import strategies as gen
-from klingsim_contracts.client.scenarios import Scenario
+from klingsim_contracts.client import protocol
+from klingsim_contracts.client.evidence import Evidence, Finding, Outcome, cite
+from klingsim_contracts.client.evidence import api as _api
+from klingsim_contracts.client.evidence import error_text as _error_text
+from klingsim_contracts.client.evidence import short as _short
+from klingsim_contracts.client.inputs import single
+
+__all__ = ["CHECKS", "Evidence", "Finding", "Outcome", "cite", "fold", "judge"]
 
 # Answers that are never the request's fault: rate limits, server errors, and the empty account the
 # insufficient-credits scenario stages (its status is looked up per provider).
 _NOT_THE_CLIENTS_FAULT = frozenset({429})
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    check: str
-    message: str
-    count: int = 1
-    first: float | None = None  # client seconds from the scenario's start
-    last: float | None = None
-
-    def text(self) -> str:
-        if self.count <= 1:
-            return f"{self.check}: {self.message}"
-        when = ""
-        if self.first is not None and self.last is not None:
-            when = f" (first at t=+{self.first:.1f}s, last at t=+{self.last:.1f}s)"
-        return f"{self.check}: {self.message} × {self.count}{when}"
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What the client reported: success (returned / exit 0) or failure (raised / non-zero exit)."""
-
-    claimed_success: bool
-    detail: str = ""
-
-
-@dataclass(slots=True)
-class Evidence:
-    spec: ProviderSpec
-    sim: Simulator
-    scenario: Scenario
-    api_key: str
-    entries: list[dict[str, Any]]
-    outcome: Outcome
-    min_poll_interval: float
-    request: dict[str, Any] | None = None  # the body the client was asked to submit
-    start: float = 0.0  # client time at the scenario's start
-
-
-def _short(value: Any, limit: int = 300) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _error_text(entry: dict[str, Any]) -> str:
-    return f"{entry['status']} {_short(entry.get('response'))}"
-
-
-def _api(entries: list[dict[str, Any]], provider: str) -> list[dict[str, Any]]:
-    return [e for e in entries if e.get("provider") == provider and e["action"] != "download"]
-
-
 def requests_accepted(ev: Evidence) -> list[Finding]:
     insufficient = ev.spec.role(ErrorRole.INSUFFICIENT_FUNDS).status
+    reused = {id(entry) for entry, _, _ in protocol.reused_ids(ev)} | {id(e) for e in protocol.rebuilt(ev)}
     found: list[Finding] = []
     for entry in _api(ev.entries, ev.spec.id):
         status = entry["status"]
@@ -94,6 +59,8 @@ def requests_accepted(ev: Evidence) -> list[Finding]:
             continue
         if status == insufficient and ev.scenario.balance is not None:
             continue
+        if (status == 401 and ev.spec.auth.signed is not None) or id(entry) in reused:
+            continue  # judged by CLIENT-SIGNS-REQUESTS, -UNIQUE-IDS or -FOLLOWS-URLS, in their words
         sent = f"{entry['method']} {entry['path']}"
         if entry.get("query"):
             sent += "?" + "&".join(f"{k}={v}" for k, v in entry["query"].items())
@@ -129,18 +96,24 @@ def sends_requested(ev: Evidence) -> list[Finding]:
     defaults sent with their default value (a client that quietly changes a field changes the price)."""
     if ev.request is None:
         return []
-    variant = gen.variant_of(ev.spec, ev.request)
+    multi = ev.ask is not None and not single(ev.spec)
+    variant = _asked_variant(ev) if multi else gen.variant_of(ev.spec, ev.request)
+    # Where a create has several paths, fields a client may add whatever it was asked: its callback URL and
+    # the ids the provider keeps unique per account (they change neither the video nor the price).
+    free = _free_fields(ev.spec) if multi else frozenset()
     found: list[Finding] = []
     for entry in _api(ev.entries, ev.spec.id):
         body = entry.get("body")
         if entry["action"] != "create" or not isinstance(body, dict):
             continue
-        problems = []
+        problems = _elsewhere(ev, entry) if multi else []
         for name in sorted(set(ev.request) | set(body)):
             asked, sent = ev.request.get(name, _MISSING), body.get(name, _MISSING)
             if asked is _MISSING:
                 param = variant.param(name) if variant is not None else None
                 if param is not None and param.has_default and sent == param.default:
+                    continue
+                if name in free:
                     continue
                 default = (
                     f" (documented default: {_short(param.default, 60)})"
@@ -160,12 +133,41 @@ def sends_requested(ev: Evidence) -> list[Finding]:
                     f"submitted something else than it was asked to: {'; '.join(problems)}",
                     first=at,
                     last=at,
+                    # Several create paths: the asked one's page says which models and fields it takes.
+                    cite=cite(ev.spec.operation(ev.ask.operation).doc) if multi and ev.ask else "",
                 )
             )
     return found
 
 
 _MISSING: Any = object()
+
+
+def _asked_variant(ev: Evidence) -> Any:
+    from klingsim.core.evaluate import evaluate
+
+    assert ev.ask is not None
+    return evaluate(ev.spec, ev.ask.body, ev.ask.operation, path_params=ev.ask.path_params).variant
+
+
+def _free_fields(spec: ProviderSpec) -> frozenset[str]:
+    fields = {name for op in spec.operations(Action.CREATE) for name in op.unique_fields}
+    if spec.callbacks is not None:
+        fields.add(spec.callbacks.field)
+    return frozenset(fields)
+
+
+def _elsewhere(ev: Evidence, entry: dict[str, Any]) -> list[str]:
+    """The create went to another operation or model than asked (an operation sharing the asked one's
+    models and body, such as fal's synchronous run of the same model, is the same request)."""
+    assert ev.ask is not None
+    asked = ev.spec.operation(ev.ask.operation)
+    match = Router(ev.spec).match(entry["method"], entry["path"])
+    sent = match.endpoint if match is not None else None
+    same_op = sent is not None and (sent is asked or (sent.body is not None and sent.body is asked.body))
+    if same_op and match is not None and match.path_params == ev.ask.path_params:
+        return []
+    return [f"sent it to {entry['method']} {entry['path']} instead of POST {ev.ask.path}"]
 
 
 def fold(findings: list[Finding]) -> list[Finding]:
@@ -189,8 +191,27 @@ def fold(findings: list[Finding]) -> list[Finding]:
     return list(folded.values())
 
 
+def _job(ev: Evidence, ident: str) -> Job | None:
+    """The job an id names: its own id, or a client-chosen id a status operation also takes (Kling's
+    `external_task_id`)."""
+    job = ev.sim.engine.get(ev.spec.id, ident)
+    if job is not None:
+        return job
+    fields = {f for op in ev.spec.operations(Action.STATUS) for f in op.id_fields}
+    if not fields:
+        return None
+    return next(
+        (
+            j
+            for j in ev.sim.engine.jobs()
+            if j.provider == ev.spec.id and any(j.request.get(f) == ident for f in fields)
+        ),
+        None,
+    )
+
+
 def _phase_at(ev: Evidence, job_id: str, at: float) -> Phase | None:
-    job = ev.sim.engine.get(ev.spec.id, job_id)
+    job = _job(ev, job_id)
     if job is None:
         return None
     phase: Phase | None = None
@@ -231,7 +252,7 @@ def poll_rate(ev: Evidence) -> list[Finding]:
     fast: dict[str, list[float]] = {}
     for entry in _api(ev.entries, ev.spec.id):
         job_id = entry.get("job_id")
-        if entry["action"] != "status" or not job_id:
+        if not job_id or not _is_poll(ev.spec, entry):
             continue
         if job_id in last and entry["t"] - last[job_id] < ev.min_poll_interval - 1e-9:
             fast.setdefault(job_id, []).append(entry["t"] - last[job_id])
@@ -245,6 +266,17 @@ def poll_rate(ev: Evidence) -> list[Finding]:
             )
         )
     return found
+
+
+def _is_poll(spec: ProviderSpec, entry: dict[str, Any]) -> bool:
+    """A status request, or a result request answered with the pending status (fal's 202 on the result
+    URL: the client polls it)."""
+    if entry["action"] == "status":
+        return True
+    if entry["action"] != "result":
+        return False
+    pending = {op.pending_status for op in spec.operations(Action.RESULT) if op.pending_status}
+    return entry["status"] in pending
 
 
 def honours_retry_after(ev: Evidence) -> list[Finding]:
@@ -345,6 +377,11 @@ CHECKS = (
     single_submit,
     surfaces_failure,
     sends_requested,
+    protocol.signs_requests,
+    protocol.follows_urls,
+    protocol.unique_ids,
+    protocol.cancels_abandoned,
+    protocol.reads_error_code,
 )
 
 

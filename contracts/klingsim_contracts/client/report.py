@@ -20,6 +20,7 @@ class ScenarioResult:
     outcome: str = ""
     transcript: list[str] = field(default_factory=list)
     not_exercised: str = ""  # why the scenario could not be staged for this provider
+    create_path: str = ""  # where the request was to be sent, for providers with several create paths
 
     @property
     def ok(self) -> bool:
@@ -64,7 +65,9 @@ class ClientReport:
                 else:
                     lines.append(f"       {f.text()}")
             if r.request is not None:
-                lines.append(f"       request asked for: {json.dumps(r.request, ensure_ascii=False)}")
+                where = f"POST {r.create_path} " if r.create_path else ""
+                asked = json.dumps(r.request, ensure_ascii=False)
+                lines.append(f"       request asked for: {where}{asked}")
             if r.transcript:
                 lines.append("       what it sent:")
                 lines.extend(f"         {t}" for t in r.transcript[:40])

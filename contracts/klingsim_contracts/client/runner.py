@@ -5,11 +5,17 @@ URL (its traffic is routed to the simulator, see `routing`), submits `request`, 
 returns to claim success or raises to report failure. It waits in virtual time: `time.sleep` and
 `asyncio.sleep` advance the simulator's clock (see `vtime`). Requests come from Hypothesis (valid bodies
 derived from the spec); a failing scenario is shrunk to the simplest request that still shows the problem.
+Where a provider has several create paths or names the model in the path (Kling, fal), the callable is also
+given `create_path=` (the path to POST to, relative to the base URL: `/v1/videos/omni-video`,
+`/fal-ai/kling-video/o3/standard/text-to-video`) when it takes that keyword; where requests are signed
+(Kling), `secret_key=` (the SecretKey of the AccessKey passed as `api_key`), which it must take.
 
 As a program (any language), the command runs once per scenario against a loopback server, with
-KLINGSIM_BASE_URL, KLINGSIM_API_KEY and KLINGSIM_REQUEST in its environment; exit status 0 claims success.
-It waits in real time, so the simulator's clock runs `speed` times faster than the wall clock, and the
-checks judge intervals on the wall clock.
+KLINGSIM_BASE_URL, KLINGSIM_API_KEY, KLINGSIM_REQUEST and KLINGSIM_CREATE_PATH (and, for a signed provider,
+KLINGSIM_SECRET_KEY) in its environment; exit status 0 claims success. It waits in real time, so the
+simulator's clock runs `speed` times faster than the wall clock, and the checks judge intervals on the wall
+clock. Callbacks and webhooks the client asks for are delivered: in-process to nowhere (recorded, answered
+200: nothing leaves the machine), to a program on loopback too (its own receiver).
 
 This module never imports `klingsim.server`: callers hand it `make_app` (and `serve`, for programs).
 """
@@ -31,11 +37,11 @@ from klingsim.core.clock import VirtualClock
 from klingsim.core.simulator import Simulator
 from klingsim.providers import ALL, by_id
 from klingsim.spec import ProviderSpec
-from klingsim_contracts import coverage
+from klingsim_contracts.client import inputs
 from klingsim_contracts.client.checks import Evidence, Finding, Outcome, fold, judge
-from klingsim_contracts.client.inputs import minimal_request, valid_requests
+from klingsim_contracts.client.inputs import Ask, minimal_ask, single, valid_asks
 from klingsim_contracts.client.report import ClientReport, ScenarioResult, _target, transcript
-from klingsim_contracts.client.scenarios import Scenario, Stage, applies, by_name
+from klingsim_contracts.client.scenarios import Scenario, Stage, applies, by_name, signing_secret, unstaged
 from klingsim_contracts.recording import RecordingApp
 from klingsim_contracts.routing import AsgiApp, TrafficRouter
 from klingsim_contracts.vtime import RunawayClient, sleeps_advance
@@ -64,31 +70,79 @@ class _Harness:
 
     def __init__(self, spec: ProviderSpec, make_app: MakeApp, seed: int, max_requests: int) -> None:
         self.spec = spec
-        self.sim = Simulator(ALL, VirtualClock(), seed=seed)
+        self.delivered: list[tuple[str, dict[str, Any]]] = []
+        self.sim = Simulator(ALL, VirtualClock(), seed=seed, callback_transport=self._deliver)
         self.recorder = RecordingApp(make_app(self.sim), self.sim)
         self.router = TrafficRouter(self.recorder, ALL)
         self.router.guard = self._guard
         self.max_requests = max_requests
 
+    def _deliver(
+        self, url: str, payload: dict[str, Any], headers: dict[str, str], timeout: float
+    ) -> tuple[int | None, str | None]:
+        """A callback the client asked for: recorded and answered 200, never sent off the machine."""
+        self.delivered.append((url, payload))
+        return 200, None
+
     def _guard(self) -> None:
         if len(self.recorder.entries) >= self.max_requests:
             raise RunawayClient(f"the client sent more than {self.max_requests} requests in one scenario")
 
-    def stage(self, scenario: Scenario, api_key: str, retry_after: int | None) -> Stage:
+    def stage(
+        self, scenario: Scenario, api_key: str, retry_after: int | None, secret: str | None = None
+    ) -> Stage:
         self.sim.reset()
         self.recorder.clear()
         self.router.refused.clear()
+        self.delivered.clear()
         stage = Stage(self.sim, self.spec, scenario, retry_after)
         self.recorder.before[:] = [stage.before]
         self.recorder.transforms[:] = [stage.transform]
         self.recorder.after[:] = [stage.after]
-        stage.prepare(api_key)
+        stage.prepare(api_key, secret)
         return stage
 
 
-def _call(run: ClientRun, base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+def _takes(run: Any, name: str) -> bool:
+    """Whether the callable takes keyword `name` (or any keyword)."""
     try:
-        result = run(base_url, api_key, json.loads(json.dumps(request)))
+        parameters = inspect.signature(run).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD
+        or (p.name == name and p.kind is not inspect.Parameter.POSITIONAL_ONLY)
+        for p in parameters
+    )
+
+
+def _extras(run: Any, spec: ProviderSpec, secret: str | None) -> Callable[[Ask], dict[str, Any]]:
+    """The keywords a client of this provider gets beside (base_url, api_key, request)."""
+    if secret is not None and not _takes(run, "secret_key"):
+        raise TypeError(
+            f"{spec.id} requests are signed with a secret key: the client must take a `secret_key` keyword "
+            "(run(base_url, api_key, request, *, secret_key, create_path))"
+        )
+    path = not single(spec) and _takes(run, "create_path")
+
+    def extras(ask: Ask) -> dict[str, Any]:
+        found: dict[str, Any] = {"create_path": ask.path} if path else {}
+        if secret is not None:
+            found["secret_key"] = secret
+        return found
+
+    return extras
+
+
+def _call(
+    run: ClientRun,
+    base_url: str,
+    api_key: str,
+    request: dict[str, Any],
+    extras: dict[str, Any] | None = None,
+) -> Outcome:
+    try:
+        result = run(base_url, api_key, json.loads(json.dumps(request)), **(extras or {}))
         if inspect.isawaitable(result):
             result = asyncio.run(_awaited(result))
     except RunawayClient as runaway:
@@ -109,21 +163,28 @@ def _short_repr(value: Any) -> str:
 
 def _result(
     scenario: Scenario,
-    request: dict[str, Any],
+    ask: Ask,
     findings: list[Finding],
     outcome: Outcome,
     entries: list[dict[str, Any]],
     start: float,
+    spec: ProviderSpec,
+    delivered: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> ScenarioResult:
     claimed = "claimed success" if outcome.claimed_success else f"reported failure: {outcome.detail}"
+    calls: dict[str, int] = {}
+    for url, _ in delivered or ():
+        calls[url] = calls.get(url, 0) + 1
+    callbacks = [f"callback POST {url} (x{n}, recorded, not sent)" for url, n in calls.items()]
     return ScenarioResult(
         scenario.name,
         scenario.description,
         findings,
-        request,
+        ask.body,
         1,
         claimed,
-        transcript(entries, start),
+        transcript(entries, start) + callbacks,
+        create_path="" if single(spec) else ask.path,
     )
 
 
@@ -142,31 +203,33 @@ def check_client(
 ) -> ClientReport:
     """Run `run(base_url, api_key, request)` through each scenario with Hypothesis-drawn requests."""
     spec = by_id(provider)
-    coverage.require(spec)
+    inputs.require(spec)
     key = api_key or spec.auth.example_key
+    secret = signing_secret(spec, seed)
+    extras = _extras(run, spec, secret)
     harness = _Harness(spec, make_app, seed, max_requests)
     report = ClientReport(provider, _client_name(run))
 
-    def once(scenario: Scenario, request: dict[str, Any]) -> ScenarioResult:
-        harness.stage(scenario, key, None)
+    def once(scenario: Scenario, ask: Ask) -> ScenarioResult:
+        harness.stage(scenario, key, None, secret)
         start = harness.sim.clock.now()
         with sleeps_advance(harness.sim.advance, budget_seconds):
-            outcome = _call(run, spec.base_url, key, request)
+            outcome = _call(run, spec.base_url, key, ask.body, extras(ask))
         entries = list(harness.recorder.entries)
         evidence = Evidence(
-            spec, harness.sim, scenario, key, entries, outcome, min_poll_interval, request, start
+            spec, harness.sim, scenario, key, entries, outcome, min_poll_interval, ask.body, start, ask
         )
         findings = judge(evidence) + fold(_refused(harness.router))
         if outcome.detail.startswith("stopped:"):
             findings.append(Finding("CLIENT-TERMINATES", outcome.detail[len("stopped: ") :]))
-        return _result(scenario, request, findings, outcome, entries, start)
+        return _result(scenario, ask, findings, outcome, entries, start, spec, list(harness.delivered))
 
     with harness.router:
-        for scenario in by_name(list(scenarios) if scenarios else None):
+        for scenario in by_name(list(scenarios) if scenarios else None, spec):
             if not applies(scenario, spec):
                 report.results.append(
                     ScenarioResult(
-                        scenario.name, scenario.description, not_exercised=f"{provider} can't stage it"
+                        scenario.name, scenario.description, not_exercised=unstaged(scenario, spec)
                     )
                 )
                 continue
@@ -177,7 +240,7 @@ def check_client(
 def _explore(
     scenario: Scenario,
     spec: ProviderSpec,
-    once: Callable[[Scenario, dict[str, Any]], ScenarioResult],
+    once: Callable[[Scenario, Ask], ScenarioResult],
     max_examples: int,
 ) -> ScenarioResult:
     """Run one scenario on Hypothesis-drawn requests; a failure is shrunk to its simplest request."""
@@ -196,11 +259,11 @@ def _explore(
         suppress_health_check=list(HealthCheck),
         phases=(HypothesisPhase.generate, HypothesisPhase.shrink),
     )
-    @given(request=valid_requests(spec))
-    def probe(request: dict[str, Any]) -> None:
+    @given(ask=valid_asks(spec))
+    def probe(ask: Ask) -> None:
         nonlocal runs
         runs += 1
-        result = once(scenario, request)
+        result = once(scenario, ask)
         if result.findings:
             raise _ScenarioFailed(result)
         passed[:] = [result]
@@ -305,18 +368,21 @@ def check_command(
     time (its slowest simulated render at `speed`, plus the Retry-After it announces), at least
     MIN_TIMEOUT seconds: a hung client costs seconds, not minutes."""
     spec = by_id(provider)
-    coverage.require(spec)
+    inputs.require(spec)
     key = spec.auth.example_key
-    sim = Simulator(ALL, VirtualClock(), seed=seed)
+    secret = signing_secret(spec, seed)
+    # Loopback callbacks reach a program's own receiver (a webhook URL on 127.0.0.1).
+    sim = Simulator(ALL, VirtualClock(), seed=seed, allow_http_callbacks=True)
     recorder = RecordingApp(make_app(sim), sim, client_time=time.monotonic)
     report = ClientReport(provider, " ".join(argv))
-    request = minimal_request(spec)
+    ask = minimal_ask(spec)
+    request = ask.body
     with serve(recorder) as base_url, _clock_driver(sim, speed) as clock_runs:
-        for scenario in by_name(list(scenarios) if scenarios else None):
+        for scenario in by_name(list(scenarios) if scenarios else None, spec):
             if not applies(scenario, spec):
                 report.results.append(
                     ScenarioResult(
-                        scenario.name, scenario.description, not_exercised=f"{provider} can't stage it"
+                        scenario.name, scenario.description, not_exercised=unstaged(scenario, spec)
                     )
                 )
                 continue
@@ -326,13 +392,16 @@ def check_command(
             recorder.before[:] = [stage.before]
             recorder.transforms[:] = [stage.transform]
             recorder.after[:] = [stage.after]
-            stage.prepare(key)
+            stage.prepare(key, secret)
             env = {
                 **os.environ,
                 "KLINGSIM_BASE_URL": f"{base_url}/{provider}",
                 "KLINGSIM_API_KEY": key,
                 "KLINGSIM_REQUEST": json.dumps(request),
+                "KLINGSIM_CREATE_PATH": ask.path,
             }
+            if secret is not None:
+                env["KLINGSIM_SECRET_KEY"] = secret
             start = time.monotonic()
             clock_runs.set()
             limit = timeout or scenario_timeout(spec, scenario, speed, retry_after, timeout_factor)
@@ -349,7 +418,9 @@ def check_command(
                 findings.append(Finding("CLIENT-TERMINATES", f"did not finish within {limit:.0f} s; {doing}"))
             clock_runs.clear()  # judge the state the program left, not what the clock did since
             entries = list(recorder.entries)
-            evidence = Evidence(spec, sim, scenario, key, entries, outcome, min_poll_interval, request, start)
+            evidence = Evidence(
+                spec, sim, scenario, key, entries, outcome, min_poll_interval, request, start, ask
+            )
             findings = judge(evidence) + findings
-            report.results.append(_result(scenario, request, findings, outcome, entries, start))
+            report.results.append(_result(scenario, ask, findings, outcome, entries, start, spec))
     return report

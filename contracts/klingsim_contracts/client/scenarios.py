@@ -1,22 +1,27 @@
 """The situations a client must cope with, and how each is staged on a simulator.
 
 Every scenario asks the client for one video. What happens around it (an error, a failed render, an empty
-account, a slow render, an expired output URL) is staged here with the simulator's own faults, balances and
-clock; what the client must do about it is judged in `checks`.
+account, a slow render, an expired output URL, a render that never ends) is staged here with the simulator's
+own faults, balances and clock; what the client must do about it is judged in `checks`. The errors are the
+provider's own, looked up by role in its spec (an empty account is Kling's 429/1102 and fal's 403, a full
+account Kling's 429/1303 and fal's 429). A scenario about a feature the provider lacks (`needs`: an error
+for too many unfinished jobs, a cancel operation) is not part of its suite.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from klingsim.core.faults import FaultSpec
 from klingsim.core.simulator import Simulator
-from klingsim.spec import ErrorRole, ProviderSpec
+from klingsim.spec import Action, ErrorRole, ProviderSpec
 from klingsim_contracts.routing import Answer
 
 Expect = Literal["success", "failure", "either"]
+Needs = Literal["", "too_many_jobs", "cancel"]
 
 # The failure code a failed render reports (the simulator's job_failure fault; any code the provider's
 # failure field can carry).
@@ -37,6 +42,8 @@ class Scenario:
     fail_job: bool = False
     slow_seconds: float = 0.0
     expire_output: bool = False
+    stuck: bool = False  # the job never finishes: the client must give up in its own time
+    needs: Needs = ""  # the provider feature the scenario is about
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -70,12 +77,38 @@ SCENARIOS: tuple[Scenario, ...] = (
         "failure",
         expire_output=True,
     ),
+    Scenario(
+        "too_many_jobs",
+        "the first create is refused: the account already has as many unfinished jobs as it may",
+        "either",
+        error=ErrorRole.TOO_MANY_JOBS,
+        needs="too_many_jobs",
+    ),
+    Scenario(
+        "stuck_job",
+        "the render never finishes: the client gives up in its own time and cancels the job",
+        "failure",
+        stuck=True,
+        needs="cancel",
+    ),
 )
 
 
-def by_name(names: list[str] | tuple[str, ...] | None) -> tuple[Scenario, ...]:
+def offered(scenario: Scenario, spec: ProviderSpec) -> bool:
+    """Whether the scenario is part of the provider's suite (it has the feature the scenario is about)."""
+    if scenario.needs == "too_many_jobs":
+        return ErrorRole.TOO_MANY_JOBS in spec.roles
+    if scenario.needs == "cancel":
+        return bool(spec.operations(Action.CANCEL))
+    return True
+
+
+def by_name(
+    names: list[str] | tuple[str, ...] | None, spec: ProviderSpec | None = None
+) -> tuple[Scenario, ...]:
+    """The scenarios named (all of them, or with `spec` the provider's suite, when none is named)."""
     if not names:
-        return SCENARIOS
+        return SCENARIOS if spec is None else tuple(s for s in SCENARIOS if offered(s, spec))
     known = {s.name: s for s in SCENARIOS}
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -84,10 +117,30 @@ def by_name(names: list[str] | tuple[str, ...] | None) -> tuple[Scenario, ...]:
 
 
 def applies(scenario: Scenario, spec: ProviderSpec) -> bool:
-    """False when the provider can't stage it (no error for that role, no status endpoint to fail)."""
+    """False when the provider can't stage it (no error for that role, no status endpoint to fail, not a
+    feature it has)."""
     if scenario.error is not None and scenario.error not in spec.roles:
         return False
+    if not offered(scenario, spec):
+        return False
     return scenario.endpoint != "status" or any(str(e.action) == "status" for e in spec.endpoints)
+
+
+def unstaged(scenario: Scenario, spec: ProviderSpec) -> str:
+    """Why the scenario can't be staged for the provider (empty when it can)."""
+    if scenario.needs == "too_many_jobs" and not offered(scenario, spec):
+        return f"{spec.id} documents no limit on unfinished jobs"
+    if scenario.needs == "cancel" and not offered(scenario, spec):
+        return f"{spec.id} has no cancel operation"
+    return "" if applies(scenario, spec) else f"{spec.id} can't stage it"
+
+
+def signing_secret(spec: ProviderSpec, seed: int) -> str | None:
+    """The secret the suite gives a client of a provider whose requests are signed (Kling's SecretKey): not
+    the spec's example secret, so a client that signs with a hard-coded one is refused."""
+    if spec.auth.signed is None:
+        return None
+    return "SKclientsuite" + hashlib.sha256(f"{spec.id}:{seed}".encode()).hexdigest()[:19]
 
 
 class Stage:
@@ -107,16 +160,18 @@ class Stage:
         self.expired = False
         self.lost = False
 
-    def prepare(self, api_key: str) -> None:
+    def prepare(self, api_key: str, secret: str | None = None) -> None:
         scenario, spec = self.scenario, self.spec
         rt = self.sim.runtimes[spec.id]
         balance = scenario.balance if scenario.balance is not None else rt.default_balance
-        self.sim.set_balance(spec.id, api_key, balance)
+        self.sim.set_balance(spec.id, api_key, balance, secret=secret)
         if scenario.error is not None and not scenario.lose_answer:
             code = spec.roles[scenario.error]
             self.sim.faults.add(FaultSpec(spec.id, scenario.endpoint, error=code, count=1))
         if scenario.fail_job:
             self.sim.faults.add(FaultSpec(spec.id, "create", job_failure=FAILURE_CODE, count=1))
+        if scenario.stuck:
+            self.sim.faults.add(FaultSpec(spec.id, "create", stuck="running", count=1))
 
     def before(self, entry: dict[str, Any]) -> None:
         """Let the output URL expire just before the first download (the client was too slow to fetch it)."""

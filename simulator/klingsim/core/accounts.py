@@ -24,6 +24,7 @@ class KeyRegistry:
     on_add: Callable[[str, str, str], None] | None = None  # (provider, key, account): persistence
     # Secrets of keys that sign their requests (the official Kling API's AccessKey -> SecretKey).
     _secrets: dict[tuple[str, str], str] = field(default_factory=dict)
+    on_secret: Callable[[str, str, str | None], None] | None = None  # (provider, key, secret): persistence
     max_auto_keys: int = DEFAULT_MAX_AUTO_KEYS
     _auto: dict[str, int] = field(default_factory=dict)  # provisioned keys per provider
 
@@ -43,6 +44,8 @@ class KeyRegistry:
             self._secrets.pop((provider, key), None)
         else:
             self._secrets[(provider, key)] = secret
+        if self.on_secret is not None:
+            self.on_secret(provider, key, secret)
 
     def secret_of(self, provider: str, key: str) -> str | None:
         return self._secrets.get((provider, key))

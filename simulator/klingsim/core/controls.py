@@ -258,6 +258,8 @@ def restore(sim: Simulator) -> int:
     snap = sim.store.load(sim.engine.max_finished)
     for provider, key, account in snap.keys:
         sim.keys.add(provider, key, account)
+    for provider, key, secret in snap.secrets:
+        sim.keys.set_secret(provider, key, secret)
     sim.ledger.restore(snap.entries)
     saved = snap.clock_now
     # A time past MAX_TIME could only come from an older klingsim's database; the clock stays put then.

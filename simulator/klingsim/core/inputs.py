@@ -2,7 +2,9 @@
 
 An image sent as base64 must decode to a real image. A video URL that is itself a klingsim output (same
 signed `/_klingsim/files/...` path, on any host) is rendered from the cache and probed, so providers can trim,
-bill and range-check it by its real duration. Any other URL is taken on trust and never fetched.
+bill and range-check it by its real duration. Any other URL is taken on trust and never fetched. Video URLs
+inside a list's items (Kling's `video_list[].video_url`) are probed one by one, each under its own key
+(`video_list[0].video_url`), which a `ProbedRange` on `video_list[].video_url` checks.
 
 Rendering a 4K input or decoding a large image takes seconds, so it must not happen on the server's event
 loop: `prepare` (cheap, side-effect free) names the work a create request's inputs need, the server runs it
@@ -22,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from klingsim.core import edge, media
 from klingsim.core.http import MAX_BODY_BYTES, Request
 from klingsim.core.signing import OutputRef
-from klingsim.spec import Action, ErrorRole, Param, Variant, Violation
+from klingsim.spec import Action, ErrorRole, Param, ParamType, Variant, Violation
 
 if TYPE_CHECKING:
     from klingsim.core.jobs import Job
@@ -56,6 +58,32 @@ def _video_urls(rt: Runtime, param: Param, value: Any) -> list[str]:
     urls = _urls(value)
     limit = list_limit(rt, param) if param.format == "video-urls" else None
     return [] if limit is not None and len(urls) > limit else urls
+
+
+def _item_video_fields(param: Param) -> list[Param]:
+    """The video-URL fields of a list's object items (`video_list[].video_url`), none for other params."""
+    items = param.items
+    if param.type is not ParamType.ARRAY or items is None:
+        return []
+    return [p for p in items.properties if p.format == "video-url"]
+
+
+def _item_videos(rt: Runtime, param: Param, value: Any) -> Iterator[tuple[str, Param, str]]:
+    """(probed key, item field, URL) of each video URL in a list's items; none when the list is longer than
+    its limit (the provider refuses it)."""
+    fields = _item_video_fields(param)
+    if not fields or not isinstance(value, list):
+        return
+    limit = list_limit(rt, param)
+    if limit is not None and len(value) > limit:
+        return
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            continue
+        for field in fields:
+            url = item.get(field.name)
+            if isinstance(url, str):
+                yield f"{param.name}[{index}].{field.name}", field, url
 
 
 def _is_base64(value: Any) -> bool:
@@ -105,7 +133,8 @@ def _media_params(rt: Runtime, variants: tuple[Variant, ...]) -> Iterator[Param]
     seen: set[str] = set()
     for variant in variants:
         for param in variant.params:
-            if param.name not in seen and (param.format in VIDEO_FORMATS or param.format in IMAGE_FORMATS):
+            media = param.format in VIDEO_FORMATS or param.format in IMAGE_FORMATS
+            if param.name not in seen and (media or _item_video_fields(param)):
                 seen.add(param.name)
                 yield param
 
@@ -140,7 +169,8 @@ def prepare(sim: Simulator, provider: str, req: Request) -> list[Callable[[], ob
             if isinstance(value, str) and _is_base64(value) and sim.media.image_checked(value) is None:
                 work[("image", param.name)] = functools.partial(_quietly, sim.media.check_image, value)
             continue
-        for url in _video_urls(rt, param, value):
+        urls = [url for _, _, url in _item_videos(rt, param, value)] or _video_urls(rt, param, value)
+        for url in urls:
             try:
                 job = _output_job(sim, url)
             except ValueError:
@@ -172,7 +202,8 @@ def _media_of(variant: Variant) -> tuple[Param, ...]:
 
 
 def inspect(sim: Simulator, rt: Runtime, variant: Variant, request: dict[str, Any]) -> dict[str, float]:
-    """Check base64 images; return the longest probed duration of each video field of klingsim outputs."""
+    """Check base64 images; return the longest probed duration of each video field of klingsim outputs, and
+    the duration of each video of a list's items (`video_list[0].video_url`)."""
     seconds: dict[str, float] = {}
     for param in _media_of(variant):
         if param.name not in request:
@@ -182,6 +213,14 @@ def inspect(sim: Simulator, rt: Runtime, variant: Variant, request: dict[str, An
             # Kling: "raw Base64 without the data: prefix".
             code = param.error or rt.spec.roles[ErrorRole.VALIDATION]
             raise Violation(code, f"{param.name}: send raw Base64, without a data: prefix", param=param.name)
+        for key, field, url in _item_videos(rt, param, value):
+            try:
+                duration = output_seconds(sim, url)
+            except ValueError as exc:
+                code = field.error or param.error or rt.spec.roles[ErrorRole.VALIDATION]
+                raise Violation(code, f"{key}: {exc}", param=key) from None
+            if duration is not None:
+                seconds[key] = duration
         if param.format in IMAGE_FORMATS:
             _base64_image(sim, rt, param, value)
         elif param.format in VIDEO_FORMATS:

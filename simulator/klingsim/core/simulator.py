@@ -105,6 +105,7 @@ class Simulator:
         self.runtimes = {spec.id: Runtime(spec) for spec in specs}
         self.store: Store = store if store is not None else MemoryStore()
         self.keys = KeyRegistry(strict=strict_keys, on_add=self.store.save_key, max_auto_keys=max_auto_keys)
+        self.keys.on_secret = self.store.save_secret
         self.ledger = Ledger(on_append=self.store.save_entry)
         self.engine = JobEngine(self.clock, seed=seed, max_finished=max_finished_jobs)
         self.engine.listeners.append(self._settle)

@@ -1,11 +1,12 @@
 """Where state lives: in memory (the default: nothing to write) or in SQLite (`klingsim serve --db PATH`).
 
-SQLite keeps jobs, ledger entries, keys, callback deliveries and the virtual clock's time. Writes go through
-before the answer is sent: every simulator entry point (a request, a clock advance, a control-plane change)
-runs inside `transaction()`, which commits once at its end, so a job and its ledger entry are stored
-together or not at all. The database runs in WAL mode with `synchronous=NORMAL`: a committed transaction
-survives the process being killed (`kill -9`), which is the failure a simulator meets; FULL would also
-survive power loss of the host, at a cost of one more fsync per request that a test double doesn't need.
+SQLite keeps jobs, ledger entries, keys (and the secrets signing keys sign with), callback deliveries and the
+virtual clock's time. Writes go through before the answer is sent: every simulator entry point (a request, a
+clock advance, a control-plane change) runs inside `transaction()`, which commits once at its end, so a job
+and its ledger entry are stored together or not at all. The database runs in WAL mode with
+`synchronous=NORMAL`: a committed transaction survives the process being killed (`kill -9`), which is the
+failure a simulator meets; FULL would also survive power loss of the host, at a cost of one more fsync per
+request that a test double doesn't need.
 
 The store's lock is the outermost lock: entry points take it before the engine's or the ledger's, so the
 listeners that write from inside those never wait on a thread holding it in the other order.
@@ -37,6 +38,7 @@ class Snapshot:
     jobs: list[Job] = field(default_factory=list)
     entries: list[LedgerEntry] = field(default_factory=list)
     keys: list[tuple[str, str, str]] = field(default_factory=list)
+    secrets: list[tuple[str, str, str]] = field(default_factory=list)  # (provider, key, secret)
     deliveries: list[Delivery] = field(default_factory=list)
     clock_now: float | None = None
 
@@ -59,6 +61,9 @@ class MemoryStore:
         pass
 
     def save_key(self, provider: str, key: str, account: str) -> None:
+        pass
+
+    def save_secret(self, provider: str, key: str, secret: str | None) -> None:
         pass
 
     def save_delivery(self, delivery: Delivery) -> None:
@@ -87,6 +92,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (
     provider TEXT NOT NULL, key TEXT NOT NULL, account TEXT NOT NULL, PRIMARY KEY (provider, key));
+CREATE TABLE IF NOT EXISTS secrets (
+    provider TEXT NOT NULL, key TEXT NOT NULL, secret TEXT NOT NULL, PRIMARY KEY (provider, key));
 CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -164,6 +171,16 @@ class SqliteStore:
             "INSERT OR REPLACE INTO keys (provider, key, account) VALUES (?, ?, ?)", (provider, key, account)
         )
 
+    def save_secret(self, provider: str, key: str, secret: str | None) -> None:
+        """The secret a key signs with (kling's SecretKey), or None to forget it."""
+        if secret is None:
+            self._write("DELETE FROM secrets WHERE provider = ? AND key = ?", (provider, key))
+        else:
+            self._write(
+                "INSERT OR REPLACE INTO secrets (provider, key, secret) VALUES (?, ?, ?)",
+                (provider, key, secret),
+            )
+
     def save_delivery(self, delivery: Delivery) -> None:
         attempts = [a.__dict__ for a in delivery.attempts]
         data = {**delivery.as_json(), "account": delivery.account, "attempts": attempts}
@@ -183,6 +200,7 @@ class SqliteStore:
             ).fetchall()
             entries = self._db.execute("SELECT data FROM ledger ORDER BY seq").fetchall()
             keys = self._db.execute("SELECT provider, key, account FROM keys").fetchall()
+            secrets_ = self._db.execute("SELECT provider, key, secret FROM secrets").fetchall()
             deliveries = self._db.execute("SELECT data FROM deliveries").fetchall()
             clock = self._db.execute("SELECT value FROM meta WHERE name = 'clock_now'").fetchone()
         jobs = [job_from_json(json.loads(r[0])) for r in reversed(finished)] + [
@@ -192,6 +210,7 @@ class SqliteStore:
             jobs=jobs,
             entries=[_entry_from_json(r[0]) for r in entries],
             keys=[(str(p), str(k), str(a)) for p, k, a in keys],
+            secrets=[(str(p), str(k), str(s)) for p, k, s in secrets_],
             deliveries=sorted(
                 (_delivery_from_json(json.loads(r[0])) for r in deliveries), key=_delivery_order
             ),
@@ -200,7 +219,7 @@ class SqliteStore:
 
     def reset(self) -> None:
         with self.transaction():
-            for table in ("jobs", "ledger", "keys", "deliveries"):
+            for table in ("jobs", "ledger", "keys", "secrets", "deliveries"):
                 self._db.execute(f"DELETE FROM {table}")  # fixed table names, never input
 
     def url_secret(self) -> bytes:

@@ -17,6 +17,7 @@ from klingsim.spec import (
     Facts,
     Param,
     ParamType,
+    ProbedRange,
     Rate,
     RequiredWhen,
     Rule,
@@ -340,6 +341,15 @@ def _constraints(kind: str) -> tuple[Constraint, ...]:
                 public(OMNI_PAGE, "sound: only off when video_list holds a video"),
                 "sound must be off when video_list holds a video",
                 test=_silent_with_video,
+            ),
+            ProbedRange(
+                "kling.omni-reference-video-length",
+                "1201",
+                public(OMNI_PAGE, "video_url: 3-10 s"),
+                "video_list[{index}].video_url lasts {value:.1f} s; a reference video lasts 3 to 10 s",
+                path="video_list[].video_url",
+                minimum=3,
+                maximum=10,
             ),
         ]
     return tuple(found)

@@ -261,20 +261,35 @@ class Bound(_Base):
 @dataclass(frozen=True, slots=True)
 class ProbedRange(_Base):
     """A media input the engine could probe (a klingsim output) lasts `minimum`-`maximum` seconds; inputs it
-    can't probe are taken on trust."""
+    can't probe are taken on trust.
+
+    `path` names a top-level field (`video_url`) or a field of a list's items (`video_list[].video_url`):
+    the engine probes each item and records it as `video_list[0].video_url`, ...; every item is checked and
+    the message may name the item (`{index}`, `{index1}`)."""
 
     path: str = ""
     minimum: Limit = None
     maximum: Limit = None
 
     def check(self, facts: Facts) -> Broken | None:
-        seconds = facts.probed.get(self.path)
-        if seconds is None:
-            return None
         low, high = facts.limit(self.minimum), facts.limit(self.maximum)
-        if (low is not None and seconds < low) or (high is not None and seconds > high):
-            return self.message.format(value=seconds, minimum=low, maximum=high), self.param or self.path
+        for key, index, seconds in self._probed(facts.probed):
+            if (low is not None and seconds < low) or (high is not None and seconds > high):
+                text = self.message.format(
+                    value=seconds, minimum=low, maximum=high, index=index, index1=index + 1
+                )
+                return text, self.param or key
         return None
+
+    def _probed(self, probed: Mapping[str, float]) -> list[tuple[str, int, float]]:
+        """(probed key, item index, seconds) of each input this range covers, in item order."""
+        if "[]" not in self.path:
+            seconds = probed.get(self.path)
+            return [] if seconds is None else [(self.path, 0, seconds)]
+        head, _, tail = self.path.partition("[]")
+        pattern = re.compile(re.escape(head) + r"\[([0-9]+)\]" + re.escape(tail))
+        found = [(key, m, value) for key, value in probed.items() if (m := pattern.fullmatch(key))]
+        return sorted(((key, int(m.group(1)), value) for key, m, value in found), key=lambda f: f[1])
 
 
 @dataclass(frozen=True, slots=True)
