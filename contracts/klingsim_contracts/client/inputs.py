@@ -199,7 +199,7 @@ def minimal_request(spec: ProviderSpec) -> dict[str, Any]:
 def drives(spec: ProviderSpec) -> bool:
     """Whether client mode can check this provider: any with a create operation it can ask for (client mode
     asks per create path and model, hands a signed provider's client its secret key and follows separate
-    status, result and cancel URLs; gateway mode's own coverage is `klingsim_contracts.coverage`)."""
+    status, result and cancel URLs; gateway mode drives every provider too, one view per create operation)."""
     return bool(spec.operations(Action.CREATE))
 
 
