@@ -23,12 +23,14 @@ from tests.contracts.mutants import _code_as_text, wrap
 from tests.contracts.support import run_in_process
 
 UPSTREAMS = ("kling", "fal")
-# What a faithful upstream still leaves unjudged: callbacks need a receiver the gateway can reach, and fal
-# judges an edit's source length only for inputs it can probe (its own outputs).
+# What a faithful upstream still leaves unjudged: callbacks need a receiver the gateway can reach, and the
+# length of a source or reference video is judged only for inputs the upstream can probe (its own outputs).
 UNJUDGED = {
     "KLING-CALLBACK-RETRIES",
     "FAL-CALLBACK-RETRIES",
     "FAL-FAL-AI-KLING-VIDEO-O3-PRO-VIDEO-TO-VIDEO-EDIT-EDIT-SOURCE-LENGTH",
+    "KLING-OMNI-VIDEO-KLING-V3-OMNI-OMNI-REFERENCE-VIDEO-LENGTH",
+    "KLING-OMNI-VIDEO-KLING-VIDEO-O1-OMNI-REFERENCE-VIDEO-LENGTH",
 }
 
 

@@ -363,6 +363,9 @@ UNREACHABLE: dict[str, str] = {
     "evolink.reference-video-length": (
         "the length of a reference video is judged only for inputs the upstream can probe (its own outputs)"
     ),
+    "kling.omni-reference-video-length": (
+        "the length of a reference video is judged only for inputs the upstream can probe (its own outputs)"
+    ),
     "fal.edit-source-length": (
         "the length of a source video is judged only for inputs the upstream can probe (its own outputs)"
     ),

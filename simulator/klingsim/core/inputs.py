@@ -192,11 +192,16 @@ _MEDIA: dict[int, tuple[Variant, tuple[Param, ...]]] = {}
 
 
 def _media_of(variant: Variant) -> tuple[Param, ...]:
-    """The variant's params that name media (images, videos): the only ones `inspect` has work for."""
+    """The variant's params that name media (images, videos, lists of videos): the only ones `inspect` has
+    work for."""
     cached = _MEDIA.get(id(variant))
     if cached is not None and cached[0] is variant:
         return cached[1]
-    found = tuple(p for p in variant.params if p.format in IMAGE_FORMATS or p.format in VIDEO_FORMATS)
+    found = tuple(
+        p
+        for p in variant.params
+        if p.format in IMAGE_FORMATS or p.format in VIDEO_FORMATS or _item_video_fields(p)
+    )
     _MEDIA[id(variant)] = (variant, found)
     return found
 
