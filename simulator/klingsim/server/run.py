@@ -31,6 +31,7 @@ from klingsim.server.connections import (
     guarded_protocol,
     raise_descriptor_limit,
 )
+from klingsim.server.fastpath import fast_protocol
 from klingsim.server.requestlog import RequestLog
 
 if TYPE_CHECKING:
@@ -197,9 +198,9 @@ def serve(options: ServeOptions) -> int:
     port = sock.getsockname()[1]
     raise_descriptor_limit()
     hygiene = Hygiene(max_connections=connection_cap(options.max_connections))
-    config = uvicorn.Config(
-        with_cors(app, options.cors), log_level="warning", lifespan="off", http=guarded_protocol(hygiene)
-    )
+    # The CORS middleware adds headers to every answer: with it, every request takes the ASGI path.
+    protocol = guarded_protocol(hygiene, "auto" if options.cors else fast_protocol(app.answer))
+    config = uvicorn.Config(with_cors(app, options.cors), log_level="warning", lifespan="off", http=protocol)
     # The banner is printed once the socket listens, so a reader of the first line can connect at once.
     print(banner(app, f"http://{options.host}:{port}"), flush=True)
     ticker = Ticker(app.sim).start()  # moves unpolled jobs on a real clock and delivers callbacks
@@ -216,14 +217,19 @@ class ThreadedServer:
     """The app on a free loopback port in a background thread; `url` is its base URL."""
 
     def __init__(
-        self, app: KlingsimApp, host: str = "127.0.0.1", port: int = 0, hygiene: Hygiene | None = None
+        self,
+        app: KlingsimApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        hygiene: Hygiene | None = None,
+        fast: bool = True,  # answer requests through server.fastpath (False: every request as ASGI)
     ) -> None:
         self.app = app
         sock = listening_socket(host, port)
         self._sock = sock
         self.url = f"http://{host}:{sock.getsockname()[1]}"
         self.hygiene = hygiene or Hygiene(max_connections=connection_cap())
-        protocol = guarded_protocol(self.hygiene)
+        protocol = guarded_protocol(self.hygiene, fast_protocol(app.answer) if fast else "auto")
         config = uvicorn.Config(app, log_level="warning", lifespan="off", http=protocol)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="klingsim-server", daemon=True)
