@@ -7,10 +7,11 @@ import json
 import re
 import socket
 import time
+from urllib.parse import parse_qsl
 
 from klingsim.core.faults import FaultSpec
 from klingsim.providers import kling3api
-from klingsim.server.app import Answer, Scope
+from klingsim.server.app import Answer, Scope, _query
 from klingsim.server.connections import Hygiene
 from klingsim.server.requestlog import RequestLog
 from klingsim.server.run import ThreadedServer
@@ -121,3 +122,22 @@ def test_a_kept_alive_connection_is_closed_when_its_next_headers_are_late() -> N
         assert 0.5 < time.perf_counter() - started < 3
         sock.close()
         assert server.hygiene.timed_out == 1
+
+
+def test_query_fields_are_read_as_parse_qsl_reads_them() -> None:
+    queries = [
+        "",
+        "a=1",
+        "a=1&b=",
+        "a",
+        "a&&b=2",
+        "=x",
+        "a=b=c",
+        "a=1&a=2",
+        "a=%E2%82%AC",
+        "a=1+2",
+        "&",
+        "a;b=1",
+    ]
+    for raw in queries:
+        assert _query(raw) == dict(parse_qsl(raw, keep_blank_values=True)), raw

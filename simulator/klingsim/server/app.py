@@ -74,6 +74,19 @@ def _origin(scope: Scope, headers: dict[str, str]) -> str:
     return f"{scope.get('scheme', 'http')}://{host}"
 
 
+def _query(raw: str) -> dict[str, str]:
+    """The query's fields, as `dict(parse_qsl(raw, keep_blank_values=True))` reads them (the last of a
+    repeated name wins); without escapes (`%`, `+`) the fields are split here, at a fraction of its cost."""
+    if "%" in raw or "+" in raw:
+        return dict(parse_qsl(raw, keep_blank_values=True))
+    query: dict[str, str] = {}
+    for field in raw.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            query[name] = value
+    return query
+
+
 _CONTENT_TYPES: dict[str, bytes] = {}
 
 
@@ -191,10 +204,7 @@ class KlingsimApp:
 
     def _request(self, scope: Scope, body: bytes, truncated: bool, path: str, mount: str) -> Request:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        query: dict[str, str] = {}
-        raw_query = scope.get("query_string", b"").decode("latin-1")
-        if raw_query:
-            query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        query = _query(scope.get("query_string", b"").decode("latin-1"))
         # A proxy that maps a provider's own host onto its mount (the pytest plugin's host routing) says so
         # with X-Forwarded-Prefix: the client's URLs then carry that prefix, not the mount.
         prefix = headers.get("x-forwarded-prefix")
