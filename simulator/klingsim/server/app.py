@@ -6,6 +6,7 @@ Provider traffic bypasses framework routing on purpose: the core routes from the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -13,15 +14,11 @@ from time import perf_counter
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
-import anyio
-from anyio import to_thread
-
 from klingsim.core import hints, inputs, restart
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
 from klingsim.core.openapi import openapi_document
 from klingsim.core.signing import OUTPUTS_PREFIX
 from klingsim.core.simulator import Simulator
-from klingsim.server.docs import docs_page
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -219,6 +216,8 @@ class KlingsimApp:
             doc = openapi_document(self.sim.runtimes[provider].spec, req.origin + mount)
             return Response(200, doc)
         if req.path == "/docs" and req.method == "GET":
+            from klingsim.server.docs import docs_page  # Swagger UI's files: only when a page is asked for
+
             title = f"{self.sim.runtimes[provider].spec.title} (klingsim)"
             page = docs_page(title, f"{mount}/openapi.json").encode()
             return Response(200, page, content_type="text/html; charset=utf-8")
@@ -271,18 +270,22 @@ class KlingsimApp:
         req = self._request(scope, body, truncated, path, mount)
         method = req.method
         if provider is None:
+            from anyio import to_thread  # loaded on the first download: it adds to a cold start
+
             response = await to_thread.run_sync(self.sim.download, req)
         else:
             # Renders, probes and image decodes of the request's inputs run in a worker thread first, so
             # the core (on this loop) finds them cached and other clients are never held up by them.
             work = inputs.prepare(self.sim, provider, req)
             if work:
+                from anyio import to_thread
+
                 await to_thread.run_sync(_run_all, work)
             response = self._local(provider, req, mount)
         if response.delay:
             # Injected latency delays the answer on every clock (the journal also records it); awaited, so
             # other clients are answered meanwhile.
-            await anyio.sleep(response.delay)
+            await asyncio.sleep(response.delay)
         await _send(send, response, head=method == "HEAD" and provider is not None)
         if self.on_request is not None:
             self.on_request(provider, method, scope["path"], response.status, response, started)

@@ -17,7 +17,6 @@ import uvicorn
 from klingsim.core import restart
 from klingsim.core.clock import Clock, RealClock, VirtualClock
 from klingsim.core.journal import DEFAULT_SIZE
-from klingsim.core.scenario import Scenario, ScenarioError, load_scenario
 from klingsim.core.simulator import Simulator
 from klingsim.core.store import SqliteStore, StoreLocked
 from klingsim.core.worker import Ticker
@@ -36,6 +35,8 @@ from klingsim.server.requestlog import RequestLog
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
+
+    from klingsim.core.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,11 @@ def _with_scenario(options: ServeOptions, scenario: Scenario) -> ServeOptions:
 
 
 def build(options: ServeOptions) -> KlingsimApp:
-    scenario = load_scenario(options.scenario) if options.scenario else None
+    scenario: Scenario | None = None
+    if options.scenario:
+        from klingsim.core.scenario import load_scenario  # TOML and scenarios: only when asked for
+
+        scenario = load_scenario(options.scenario)
     if scenario is not None:
         options = _with_scenario(options, scenario)
         scenario.check_providers(s.id for s in ALL)
@@ -186,11 +191,18 @@ def with_cors(app: KlingsimApp, origins: str | None) -> ASGIApp:
     )
 
 
+def _start_errors() -> tuple[type[Exception], ...]:
+    """The mistakes `serve` reports in one line (evaluated only when something went wrong)."""
+    from klingsim.core.scenario import ScenarioError
+
+    return (KeyError, ServeError, ScenarioError, OSError, sqlite3.Error, StoreLocked)
+
+
 def serve(options: ServeOptions) -> int:
     try:
         app = build(options)
         sock = listen(options.host, options.port)
-    except (KeyError, ServeError, ScenarioError, OSError, sqlite3.Error, StoreLocked) as exc:
+    except _start_errors() as exc:
         print(f"klingsim: {exc.args[-1]}", file=sys.stderr)
         return 2
     if not options.quiet:
