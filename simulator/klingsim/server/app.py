@@ -89,12 +89,16 @@ _CONTENT_TYPES: dict[str, bytes] = {}
 
 def _head(response: Response, body: bytes) -> list[tuple[bytes, bytes]]:
     """The answer's header list as ASGI wants it: lower-case names, a content type and a content length."""
+    ctype = _CONTENT_TYPES.get(response.content_type)
+    if ctype is None:
+        ctype = _CONTENT_TYPES.setdefault(response.content_type, response.content_type.encode())
+    if not response.headers:  # most answers
+        if not ctype:
+            return [(b"content-length", b"%d" % len(body))]
+        return [(b"content-type", ctype), (b"content-length", b"%d" % len(body))]
     # Lower-case names: ASGI servers expect them, and duplicates are then easy to see.
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    if response.content_type:
-        ctype = _CONTENT_TYPES.get(response.content_type)
-        if ctype is None:
-            ctype = _CONTENT_TYPES.setdefault(response.content_type, response.content_type.encode())
+    if ctype:
         headers.append((b"content-type", ctype))
     if all(k != b"content-length" for k, _ in headers):
         headers.append((b"content-length", b"%d" % len(body)))

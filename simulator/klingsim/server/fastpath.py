@@ -37,14 +37,23 @@ from klingsim.server.app import Answer, Message, Receive, Scope, Send
 Responder = Callable[[Scope, bytes], Answer | None]
 
 
+_NAMES_CHECKED: set[bytes] = set()  # header names that passed uvicorn's check (a handful: names are code's)
+
+
 def _sendable(answer: Answer, head: bool) -> bool:
     """True when uvicorn would write this answer as it is (no check fails, no header of special meaning)."""
     for name, value in answer.headers:
-        if name in (b"connection", b"transfer-encoding") or HEADER_RE.search(name):
-            return False
+        if name == b"content-length":
+            if not head and value != b"%d" % len(answer.body):
+                return False
+            if head and not value.isdigit():
+                return False
+            continue
+        if name not in _NAMES_CHECKED:
+            if name in (b"connection", b"transfer-encoding") or HEADER_RE.search(name):
+                return False
+            _NAMES_CHECKED.add(name)
         if HEADER_VALUE_RE.search(value):
-            return False
-        if name == b"content-length" and not head and value != b"%d" % len(answer.body):
             return False
     return True
 
@@ -66,6 +75,10 @@ def _replay(answer: Answer) -> Callable[[Scope, Receive, Send], Any]:
 
 def fast_protocol(respond: Responder) -> type[HttpToolsProtocol]:
     """uvicorn's HttpToolsProtocol answering complete requests through `respond` when it can."""
+
+    # uvicorn's default headers (`server`, `date`) as written, remade when uvicorn replaces their list
+    # (once a second, for the date).
+    defaults: list[Any] = [None, b""]
 
     class FastHttpToolsProtocol(HttpToolsProtocol):
         _waiting: tuple[RequestResponseCycle, Any] | None = None
@@ -113,9 +126,11 @@ def fast_protocol(respond: Responder) -> type[HttpToolsProtocol]:
 
         def _write(self, cycle: RequestResponseCycle, answer: Answer) -> None:
             """What RequestResponseCycle.send writes for this answer's start and body, in one write."""
-            content = [STATUS_LINE[answer.status]]
-            for name, value in self.server_state.default_headers:
-                content.extend((name, b": ", value, b"\r\n"))
+            headers = self.server_state.default_headers
+            if headers is not defaults[0]:
+                defaults[1] = b"".join(b"%s: %s\r\n" % pair for pair in headers)
+                defaults[0] = headers
+            content = [STATUS_LINE[answer.status], defaults[1]]
             for name, value in answer.headers:
                 content.extend((name, b": ", value, b"\r\n"))
             if not cycle.keep_alive:
