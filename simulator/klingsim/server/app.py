@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl
 
 from klingsim.core import hints, inputs, restart
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
-from klingsim.core.openapi import openapi_document
 from klingsim.core.signing import OUTPUTS_PREFIX
 from klingsim.core.simulator import Simulator
 
@@ -217,6 +216,8 @@ class KlingsimApp:
     def _local(self, provider: str, req: Request, mount: str) -> Response:
         """The answer to a provider request whose inputs need no slow work (see inputs.prepare)."""
         if req.path == "/openapi.json" and req.method == "GET":
+            from klingsim.core.openapi import openapi_document  # loaded on the first document asked for
+
             doc = openapi_document(self.sim.runtimes[provider].spec, req.origin + mount)
             return Response(200, doc)
         if req.path == "/docs" and req.method == "GET":
