@@ -141,3 +141,24 @@ def test_query_fields_are_read_as_parse_qsl_reads_them() -> None:
     ]
     for raw in queries:
         assert _query(raw) == dict(parse_qsl(raw, keep_blank_values=True)), raw
+
+
+def test_a_failing_answer_is_uvicorns_500_on_both_paths() -> None:
+    answers = []
+    for fast in (True, False):
+        client = SimClient([kling3api.SPEC])
+
+        def broken(*args: object) -> object:
+            raise RuntimeError("a bug")
+
+        client.sim.handle = broken  # type: ignore[method-assign,assignment]
+        with ThreadedServer(client.app, fast=fast) as server:
+            host, port = server.url.removeprefix("http://").split(":")
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                sock.sendall(raw("GET", "/kling3api/api/status?task_id=n1", extra="Connection: close\r\n"))
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+        answers.append(re.sub(rb"date: [^\r]*\r\n", b"", answer))
+    assert answers[0] == answers[1]
+    assert answers[0].startswith(b"HTTP/1.1 500") and answers[0].endswith(b"Internal Server Error")

@@ -73,6 +73,15 @@ def _replay(answer: Answer) -> Callable[[Scope, Receive, Send], Any]:
     return app
 
 
+def _raise(exc: Exception) -> Callable[[Scope, Receive, Send], Any]:
+    """An ASGI app failing with `exc`: uvicorn then logs it and answers 500, as for any app error."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise exc
+
+    return app
+
+
 def fast_protocol(respond: Responder) -> type[HttpToolsProtocol]:
     """uvicorn's HttpToolsProtocol answering complete requests through `respond` when it can."""
 
@@ -114,7 +123,12 @@ def fast_protocol(respond: Responder) -> type[HttpToolsProtocol]:
             if cycle is not self.cycle or cycle.response_complete or self.flow.write_paused:
                 self._start_waiting()
                 return
-            answer = respond(cast(Scope, cycle.scope), bytes(cycle.body))
+            try:
+                answer = respond(cast(Scope, cycle.scope), bytes(cycle.body))
+            except Exception as exc:  # a bug: never let the parser turn it into its own 400
+                self._waiting = None
+                super()._start_asgi_task(cycle, cast(Any, _raise(exc)))
+                return
             if answer is None:
                 self._start_waiting()
             elif answer.delay or not _sendable(answer, cycle.scope["method"] == "HEAD"):
@@ -146,7 +160,11 @@ def fast_protocol(respond: Responder) -> type[HttpToolsProtocol]:
                 self.transport.close()
             self.on_response_complete()
             if answer.after is not None:
-                answer.after()
+                try:
+                    answer.after()
+                except Exception as exc:  # as uvicorn does when an app fails after its answer
+                    self.logger.error("Exception in ASGI application\n", exc_info=exc)
+                    self.transport.close()
 
         def connection_lost(self, exc: Exception | None) -> None:
             # A request whose body never came in full: the app sees the disconnect, as it would have.
