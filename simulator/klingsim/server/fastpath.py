@@ -98,7 +98,9 @@ def fast_protocol(respond: Responder) -> type[HttpToolsProtocol]:
             self._fast = not (self.access_log and self.access_logger.isEnabledFor(logging.INFO))
 
         def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
-            if self._fast and cycle is self.cycle and cycle.more_body and not self.expect_100_continue:
+            # `app` is uvicorn's own 503 app when its concurrency limit is reached: that one runs as is.
+            fast = self._fast and app is self.app and cycle is self.cycle and cycle.more_body
+            if fast and not self.expect_100_continue:
                 self._waiting = (cycle, app)  # until its body is in: see on_message_complete
                 return
             super()._start_asgi_task(cycle, app)
