@@ -41,9 +41,14 @@ test: lint typecheck check-docs unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_roundtrip.py
+	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_media.py
 	$(BIN)/python benchmarks/bench_gateway.py
+
+# A million jobs created and finished in one process: RSS stays within 500 MB (a few minutes).
+bench-million: $(STAMP)
+	$(BIN)/python benchmarks/bench_million.py $(ARGS)
 
 # klingsim against a bare FastAPI mock over HTTP (wrk if installed, else a bounded Python load generator).
 bench-http: $(STAMP)

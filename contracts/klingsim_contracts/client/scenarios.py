@@ -143,6 +143,6 @@ class Stage:
         if not self.scenario.slow_seconds or entry["action"] != "create" or entry["status"] >= 300:
             return
         for job in self.sim.engine.jobs():
-            if job.provider == self.spec.id and not job.meta.get("klingsim_slowed") and not job.terminal:
+            if job.provider == self.spec.id and not job.noted("klingsim_slowed") and not job.terminal:
                 job.meta["klingsim_slowed"] = True
                 job.finish_at = job.created_at + self.scenario.slow_seconds

@@ -24,10 +24,13 @@ FAILURE_CODE = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _FILE_PROVIDER = re.compile(r"^/_klingsim/files/(?P<provider>[\w-]+)/")
 
 
+_KINDS = {Action.CREATE: "create", Action.STATUS: "status"}
+
+
 def endpoint_kind(endpoint: Endpoint | None) -> str:
     if endpoint is None:
         return "other"
-    return {Action.CREATE: "create", Action.STATUS: "status"}.get(endpoint.action, str(endpoint.action))
+    return _KINDS.get(endpoint.action) or str(endpoint.action)
 
 
 # ----------------------------------------------------------------- requests: faults, latency, journal
@@ -151,10 +154,10 @@ def prepare_job(sim: Simulator, rt: Runtime, job: Job, callback_url: str | None,
 
 def after_transition(sim: Simulator, job: Job, phase: Phase) -> None:
     """Engine listener, after billing settled: persist the job, stick it, or queue its callback."""
-    if phase is Phase.RUNNING and job.meta.pop("stick_when_running", False):
+    if phase is Phase.RUNNING and job.noted("stick_when_running") and job.meta.pop("stick_when_running"):
         job.stuck = True
     sim.store.save_job(job)
-    url = job.meta.get("callback_url")
+    url = job.noted("callback_url")
     rt = sim.runtimes.get(job.provider)
     if not url or rt is None or rt.spec.callbacks is None or phase not in rt.spec.callbacks.phases:
         return
@@ -162,8 +165,8 @@ def after_transition(sim: Simulator, job: Job, phase: Phase) -> None:
     view = sim.view(
         rt,
         job,
-        str(job.meta.get("origin", "")),
-        str(job.meta.get("mount", "")),
+        str(job.noted("origin", "")),
+        str(job.noted("mount", "")),
         sized=rt.spec.hooks.render_callback is not None,
     )
     payload = (rt.spec.hooks.render_callback or rt.spec.hooks.render_job)(view)

@@ -58,18 +58,23 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def parse_json(raw: bytes) -> Any:
     """The JSON value of `raw`, or EdgeError: not JSON (malformed), too deep (malformed), or a value that
     can't be written back (lone surrogate, a number beyond a float's range)."""
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        # What json.loads does with bytes, with one decoder made once instead of one per call.
+        encoding = json.detect_encoding(raw)
+        value = _DECODER.decode(raw.decode(encoding, "surrogatepass"))
     except EdgeError:
         raise
     except RecursionError:
         raise EdgeError(f"JSON nesting is deeper than {MAX_DEPTH} levels", malformed=True) from None
     except ValueError:
         raise EdgeError("Request body is not valid JSON", malformed=True) from None
-    if json.detect_encoding(raw) != "utf-8":
+    if encoding != "utf-8":
         # json also reads UTF-16 and -32, which can carry lone surrogates as they are: walk the value.
         check_value(value)
         return value

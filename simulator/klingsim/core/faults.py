@@ -143,6 +143,8 @@ class FaultRegistry:
 
         Request faults (error, latency) are taken when a request arrives; job faults (`jobs=True`) when a
         create was accepted, so `count` counts jobs, not attempts."""
+        if not self._faults:  # the usual case: no fault set, nothing to lock or draw
+            return None
         error: str | None = None
         message: str | None = None
         delay = 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -14,7 +14,10 @@ MAX_BODY_BYTES = 1024 * 1024
 
 # orjson writes floats below 1e-4 or from 1e16 up differently from `json` (`1e-5` for `1e-05`, `1e16` for
 # `1e+16`, `0.00001234` for `1.234e-05`): an answer with such a number token is written by `json` instead.
-_FLOAT_FORMS_DIFFER = re.compile(rb"(?:^|[:,\[])-?(?:[0-9.]*[0-9][eE]|0\.0000)")
+# The token is looked for after `:`, `,` or `[` only (an answer that is a bare number goes to `json` whole):
+# with a `^` alternative the pattern took ~25 us on a 340-byte status answer, without it ~4 us.
+_FLOAT_FORMS_DIFFER = re.compile(rb"[:,\[]-?(?:[0-9]+(?:\.[0-9]+)?[eE]|0\.0000)")
+_NUMBER_START = frozenset(b"-0123456789")
 # What orjson would serialise but `json` refuses: those answers go to `json` too, and fail the same way.
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
@@ -29,7 +32,7 @@ def encode_json(value: Any) -> bytes:
         out = orjson.dumps(value, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return exact_json(value)
-    if _FLOAT_FORMS_DIFFER.search(out) is not None:
+    if out[0] in _NUMBER_START or _FLOAT_FORMS_DIFFER.search(out) is not None:
         return exact_json(value)
     return out
 
@@ -61,8 +64,14 @@ class Response:
     content_type: str = "application/json"
     # Added latency (a fault): the ASGI adapter waits it out on a real clock only; the core never sleeps.
     delay: float = 0.0
+    # The encoded body, written once: the journal keeps these bytes and the server sends them.
+    _encoded: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
             return self.body
-        return encode_json(self.body)
+        out = self._encoded
+        if out is None:
+            out = encode_json(self.body)
+            object.__setattr__(self, "_encoded", out)  # frozen: a cache of a value derived from `body`
+        return out

@@ -157,10 +157,24 @@ def _quietly(check: Callable[[Any], object], value: Any) -> None:
         check(value)
 
 
+# Per variant object (kept beside its params, so a reused id() is never mistaken): its media params.
+_MEDIA: dict[int, tuple[Variant, tuple[Param, ...]]] = {}
+
+
+def _media_of(variant: Variant) -> tuple[Param, ...]:
+    """The variant's params that name media (images, videos): the only ones `inspect` has work for."""
+    cached = _MEDIA.get(id(variant))
+    if cached is not None and cached[0] is variant:
+        return cached[1]
+    found = tuple(p for p in variant.params if p.format in IMAGE_FORMATS or p.format in VIDEO_FORMATS)
+    _MEDIA[id(variant)] = (variant, found)
+    return found
+
+
 def inspect(sim: Simulator, rt: Runtime, variant: Variant, request: dict[str, Any]) -> dict[str, float]:
     """Check base64 images; return the longest probed duration of each video field of klingsim outputs."""
     seconds: dict[str, float] = {}
-    for param in variant.params:
+    for param in _media_of(variant):
         if param.name not in request:
             continue
         value = request[param.name]

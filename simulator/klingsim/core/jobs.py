@@ -11,7 +11,6 @@ import random
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -20,26 +19,115 @@ from klingsim.core.clock import Clock
 from klingsim.spec import TERMINAL_PHASES, Lifecycle, Phase, Plan
 
 
-@dataclass(slots=True)
 class Job:
-    id: str
-    provider: str
-    account: str
-    variant: str
-    request: dict[str, Any]
-    plan: Plan
-    cost: Decimal
-    created_at: float
-    run_at: float
-    finish_at: float
-    phase: Phase = Phase.QUEUED
-    history: list[tuple[float, Phase]] = field(default_factory=list)
-    started_at: float | None = None
-    finished_at: float | None = None
-    planned_failure: tuple[str, str] | None = None
-    error: tuple[str, str] | None = None
-    stuck: bool = False
-    meta: dict[str, Any] = field(default_factory=dict)
+    """A job held by the engine, kept small: a million finished ones must fit in memory (issue 14).
+
+    The request is kept as a shared tuple of field names and a tuple of values (`request` gives a new dict
+    each time it is read), and the history is derived from the times of the job's steps, which say it all:
+    queued at `created_at`, running from `started_at` (None when it never ran: cancelled or failed while
+    queued), ended at `finished_at` in `phase`.
+    """
+
+    __slots__ = (
+        "_fields",
+        "_meta",
+        "_values",
+        "account",
+        "cost",
+        "created_at",
+        "error",
+        "finish_at",
+        "finished_at",
+        "id",
+        "phase",
+        "plan",
+        "planned_failure",
+        "provider",
+        "run_at",
+        "started_at",
+        "stuck",
+        "variant",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        provider: str,
+        account: str,
+        variant: str,
+        request: dict[str, Any],
+        plan: Plan,
+        cost: Decimal,
+        created_at: float,
+        run_at: float,
+        finish_at: float,
+        phase: Phase = Phase.QUEUED,
+        started_at: float | None = None,
+        finished_at: float | None = None,
+        planned_failure: tuple[str, str] | None = None,
+        error: tuple[str, str] | None = None,
+        stuck: bool = False,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.provider = provider
+        self.account = account
+        self.variant = variant
+        self._fields, self._values = compact.request_parts(request)
+        self.plan = plan
+        self.cost = cost
+        self.created_at = created_at
+        self.run_at = run_at
+        self.finish_at = finish_at
+        self.phase = phase
+        self.started_at = started_at
+        self.finished_at = finished_at
+        self.planned_failure = planned_failure
+        self.error = error
+        self.stuck = stuck
+        self._meta = meta or None  # most jobs carry no notes: no empty dict each
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Notes on the job (its create operation, callback URL, faults...), made on first use."""
+        if self._meta is None:
+            self._meta = {}
+        return self._meta
+
+    def noted(self, key: str, default: Any = None) -> Any:
+        """One note, without making the notes of a job that has none."""
+        return self._meta.get(key, default) if self._meta else default
+
+    def notes(self) -> dict[str, Any]:
+        """A copy of the notes (empty when there are none)."""
+        return dict(self._meta) if self._meta else {}
+
+    @property
+    def request(self) -> dict[str, Any]:
+        """The validated request (a new dict: changing it changes nothing held)."""
+        return dict(zip(self._fields, self._values, strict=True))
+
+    @request.setter
+    def request(self, value: dict[str, Any]) -> None:
+        self._fields, self._values = compact.request_parts(value)
+
+    def field(self, name: str) -> Any:
+        """One request field (None when absent), without building the request dict."""
+        fields = self._fields
+        return self._values[fields.index(name)] if name in fields else None
+
+    @property
+    def history(self) -> list[tuple[float, Phase]]:
+        """(time, phase) of each step the job took, oldest first."""
+        steps = [(self.created_at, Phase.QUEUED)]
+        if self.started_at is not None:
+            steps.append((self.started_at, Phase.RUNNING))
+        if self.finished_at is not None and self.phase in TERMINAL_PHASES:
+            steps.append((self.finished_at, self.phase))
+        return steps
+
+    def __repr__(self) -> str:
+        return f"Job({self.provider}/{self.id}, {self.phase}, account={self.account!r})"
 
     @property
     def terminal(self) -> bool:
@@ -99,11 +187,9 @@ class JobEngine:
     def add(self, job: Job) -> Job:
         """Hold a new job. Its request, plan and cost are swapped for equal values other jobs already hold
         (`core.compact`): same content, same order, same types, less memory per job."""
-        job.request = compact.request(job.request)
         job.plan = compact.plan(job.plan)
         job.cost = compact.amount(job.cost)
         with self._lock:
-            job.history.append((job.created_at, Phase.QUEUED))
             self._jobs.setdefault(job.provider, {})[job.id] = job
             self._push(job.run_at, job, Phase.RUNNING)
         return job
@@ -146,7 +232,6 @@ class JobEngine:
 
     def _move(self, job: Job, phase: Phase, at: float) -> None:
         job.phase = phase
-        job.history.append((at, phase))
         if phase in TERMINAL_PHASES:
             job.finished_at = at
             self._finished.append(job)

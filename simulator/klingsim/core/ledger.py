@@ -72,6 +72,8 @@ class LedgerEntry:
 _SPENDS = frozenset({EntryKind.CHARGE, EntryKind.CAPTURE})
 
 
+_SETS = frozenset({EntryKind.TOPUP, EntryKind.ADJUST})
+
 # Entries of forgotten (evicted) jobs are folded away in batches of at least this many jobs.
 FOLD_BATCH = 1024
 
@@ -85,6 +87,8 @@ class _Account:
     forgotten: set[str] = field(default_factory=set)
     folded_delta: Decimal = Decimal(0)  # what the folded entries moved the balance by, together
     folded_count: int = 0
+    # The top-ups and adjustments (never folded): what a balance answer reads, without the job entries.
+    sets: list[LedgerEntry] = field(default_factory=list)
 
     def visible(self) -> list[LedgerEntry]:
         if not self.forgotten:
@@ -106,6 +110,8 @@ class _Account:
     def add(self, entry: LedgerEntry) -> None:
         self.entries.append(entry)
         self.balance = entry.balance_after
+        if entry.kind in _SETS:
+            self.sets.append(entry)
         if entry.kind in _SPENDS:
             self.spent += entry.amount
         elif entry.kind is EntryKind.REFUND:
@@ -132,6 +138,11 @@ class Ledger:
         """The account's entries, less those of jobs evicted from the job store (see `forget_job`)."""
         acct = self._accounts.get((provider, account))
         return tuple(acct.visible()) if acct else ()
+
+    def balance_sets(self, provider: str, account: str) -> tuple[LedgerEntry, ...]:
+        """The account's top-ups and adjustments only: O(those), however many jobs it paid for."""
+        acct = self._accounts.get((provider, account))
+        return tuple(acct.sets) if acct else ()
 
     def job_entries(self, provider: str, job_id: str) -> tuple[LedgerEntry, ...]:
         return tuple(
@@ -166,7 +177,9 @@ class Ledger:
     def _append(
         self, provider: str, account: str, kind: EntryKind, amount: Decimal, at: float, job_id: str | None
     ) -> LedgerEntry:
-        acct = self._accounts.setdefault((provider, account), _Account(Decimal(0), []))
+        acct = self._accounts.get((provider, account))
+        if acct is None:
+            acct = self._accounts[(provider, account)] = _Account(Decimal(0), [])
         new_balance = acct.balance + amount * _SIGN[kind]
         if new_balance < 0:
             raise InsufficientFunds(acct.balance, amount)

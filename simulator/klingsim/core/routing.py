@@ -44,9 +44,18 @@ class Router:
             by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint
         for path in sorted(by_path, key=_specificity):  # stable: declaration order among equals
             self._routes.append((re.compile(_regex(path)), by_path[path]))
+        # Literal paths (no parameter) sort first, so an exact hit with its method is what the loop finds.
+        self._literal: dict[str, dict[str, Endpoint]] = {}
+        for path, methods in by_path.items():
+            if "{" not in path:
+                self._literal.setdefault(path, methods)
+                self._literal.setdefault(path + "/", methods)
 
     def match(self, method: str, path: str) -> Match | None:
         lookup = "GET" if method == "HEAD" else method
+        literal = self._literal.get(path)
+        if literal is not None and lookup in literal:
+            return Match(literal[lookup], {}, ())
         allowed: set[str] = set()
         for regex, methods in self._routes:
             found = regex.match(path)

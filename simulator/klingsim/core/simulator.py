@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from klingsim.core import auth, controls, edge, evaluate, hints, inputs, media
+from klingsim.core import auth, compact, controls, edge, evaluate, hints, inputs, media
 from klingsim.core.accounts import DEFAULT_MAX_AUTO_KEYS, KeyRegistry, TooManyKeys
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
@@ -259,7 +259,8 @@ class Simulator:
         probed = inputs.inspect(self, rt, variant, request)
         # Hooks see the settings, plus the probed seconds of inputs that are klingsim outputs (core.inputs).
         _, plan = evaluate.conclude(spec, variant, request, {**rt.settings, "input_seconds": probed}, probed)
-        price = spec.prices.price(plan.price_key, plan.billed_seconds)
+        plan = compact.plan(plan)  # shared with equal plans of other jobs; its price is then computed once
+        price = compact.price(spec.prices, plan)
         wait = plan.wait or endpoint.wait
         now = self.clock.now()
         if spec.concurrency is not None:
@@ -301,7 +302,7 @@ class Simulator:
         # A synchronous answer carries the result itself: callbacks are for asynchronous jobs (Prospolabs:
         # "Receive a callback when async generation completes", https://helios-7yg.pages.dev/docs/).
         controls.prepare_job(self, rt, job, None if wait else read.callback_url, req.origin)
-        if req.mount and "origin" in job.meta:
+        if req.mount and job.noted("origin") is not None:
             job.meta["mount"] = req.mount  # callbacks render absolute URLs under the mount too
         self.engine.add(job)
         self.store.save_job(job)
@@ -421,12 +422,12 @@ class Simulator:
                     for j in self.engine.jobs()
                     if j.provider == spec.id
                     and j.account == account
-                    and any(j.request.get(f) == job_id for f in endpoint.id_fields)
+                    and any(j.field(f) == job_id for f in endpoint.id_fields)
                 ),
                 None,
             )
         if job is not None and endpoint is not None and endpoint.jobs_of:
-            made_by = job.meta.get("operation", spec.operations(Action.CREATE)[0].op_id)
+            made_by = job.noted("operation", spec.operations(Action.CREATE)[0].op_id)
             job = job if made_by in endpoint.jobs_of else None
         if job is None or (account is not None and job.account != account):
             code = (
@@ -445,7 +446,10 @@ class Simulator:
             return Response(200, hooks.render_models())
         # Only the usage and list answers list jobs; balance answers stay O(1) however many jobs exist.
         with_jobs = endpoint.action in (Action.USAGE, Action.LIST)
-        view = self.account_view(rt.spec.id, account, req.origin if with_jobs else None)
+        # A balance answer sees only the top-ups and adjustments (Kling's resource pack reads the last one):
+        # O(1) in the account's jobs, where listing every entry would grow with the ledger.
+        balance_only = endpoint.action is Action.BALANCE
+        view = self.account_view(rt.spec.id, account, req.origin if with_jobs else None, balance_only)
         if endpoint.action is Action.BALANCE and hooks.render_balance is not None:
             return Response(endpoint.success_status, hooks.render_balance(view))
         if endpoint.action is Action.USAGE and hooks.render_usage is not None:
@@ -497,7 +501,7 @@ class Simulator:
             settings=rt.settings,
             planned_seconds=job.finish_at - job.created_at,
             origin=origin,
-            operation=str(job.meta.get("operation", "")),
+            operation=str(job.noted("operation", "")),
             base_url=origin + mount,
             query=query if query is not None else {},
             output_bytes=self._output_bytes(job) if sized and outputs else (),
@@ -507,19 +511,26 @@ class Simulator:
         size = len(self.media_file(job).data)
         return (size,) * job.plan.output.count
 
-    def account_view(self, provider: str, account: str, jobs_origin: str | None = None) -> AccountView:
-        """The balance and ledger; with `jobs_origin`, also the jobs (output URLs on that origin)."""
+    def account_view(
+        self, provider: str, account: str, jobs_origin: str | None = None, balance_only: bool = False
+    ) -> AccountView:
+        """The balance and ledger; with `jobs_origin`, also the jobs (output URLs on that origin); with
+        `balance_only`, the entries are only the top-ups and adjustments."""
         rt = self.runtimes[provider]
         jobs: list[Job] = []
         if jobs_origin is not None:
             mine = (j for j in self.engine.jobs() if j.provider == provider and j.account == account)
             jobs = sorted(mine, key=lambda j: j.created_at)
+        ledger = self.ledger
+        entries = (
+            ledger.balance_sets(provider, account) if balance_only else ledger.entries(provider, account)
+        )
         return AccountView(
             provider=provider,
             key=account,
             balance=self.ledger.balance(provider, account),
             spent=self.ledger.spent(provider, account),
-            entries=tuple(e.as_json() for e in self.ledger.entries(provider, account)),
+            entries=tuple(e.as_json() for e in entries),
             settings=rt.settings,
             jobs=tuple(self.view(rt, j, jobs_origin or "") for j in jobs),
         )

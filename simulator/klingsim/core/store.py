@@ -41,14 +41,16 @@ class Snapshot:
     clock_now: float | None = None
 
 
+_NOTHING: contextlib.nullcontext[None] = contextlib.nullcontext()
+
+
 class MemoryStore:
     """Keeps nothing beyond the simulator's own memory."""
 
     persistent = False
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        yield
+    def transaction(self) -> contextlib.nullcontext[None]:
+        return _NOTHING  # every request opens one: no generator-based context manager to build
 
     def save_job(self, job: Job) -> None:
         pass
@@ -249,7 +251,7 @@ def job_to_json(job: Job) -> dict[str, Any]:
         "planned_failure": list(job.planned_failure) if job.planned_failure else None,
         "error": list(job.error) if job.error else None,
         "stuck": job.stuck,
-        "meta": job.meta,
+        "meta": job.notes(),
     }
 
 
@@ -277,7 +279,6 @@ def job_from_json(data: dict[str, Any]) -> Job:
         run_at=data["run_at"],
         finish_at=data["finish_at"],
         phase=Phase(data["phase"]),
-        history=[(float(at), Phase(phase)) for at, phase in data["history"]],
         started_at=data["started_at"],
         finished_at=data["finished_at"],
         planned_failure=_pair(data["planned_failure"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 
@@ -12,4 +12,10 @@ def number(amount: Decimal) -> int | float:
 
 
 def iso_z(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
+    """`2026-01-01T00:00:00Z`: whole seconds, UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is UTC and moment.year >= 1000:
+        # isoformat is ~1.5x as fast as strftime and writes the same text for UTC, four-digit years.
+        return moment.isoformat(timespec="seconds")[:-6] + "Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -259,6 +259,7 @@ class AccountView:
     key: str
     balance: Decimal
     spent: Decimal
+    # Ledger entries as JSON; a balance answer's view holds only the top-ups and adjustments (O(1) answers).
     entries: tuple[Mapping[str, Any], ...]
     settings: Mapping[str, Any]
     jobs: tuple[JobView, ...] = ()  # the account's jobs, oldest first (EmpirioLabs' usage events)
