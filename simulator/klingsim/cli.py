@@ -255,11 +255,24 @@ def _version() -> str:
         return __version__
 
 
+class _Version(argparse.Action):
+    """argparse's `version` action, reading the version only when asked: importlib.metadata takes
+    ~20-30 ms to load, on every start of `klingsim serve` otherwise."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show program's version number and exit")
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        parser._print_message(f"klingsim {_version()}\n", sys.stdout)
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="klingsim", description="Simulator of the Kling O3 / 3.0 video APIs"
     )
-    parser.add_argument("--version", action="version", version=f"klingsim {_version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser(

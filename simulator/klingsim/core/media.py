@@ -19,7 +19,6 @@ import binascii
 import hashlib
 import io
 import math
-import multiprocessing
 import os
 import tempfile
 import threading
@@ -28,14 +27,18 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from fractions import Fraction
-from multiprocessing.connection import Connection
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import av
-from av.audio.stream import AudioStream
-from av.packet import Packet
-from av.stream import Stream
-from av.video.frame import VideoFrame
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    # PyAV is imported where it is used: loading it costs a served simulator ~30-50 ms of start-up,
+    # and most runs never render, probe or decode anything.
+    import av
+    from av.audio.stream import AudioStream
+    from av.packet import Packet
+    from av.stream import Stream
+    from av.video.frame import VideoFrame
 
 SAMPLE_RATE = 48_000
 AAC_FRAME = 1024  # samples per AAC-LC frame
@@ -120,6 +123,8 @@ def _video_frames(spec: MediaSpec) -> Iterator[VideoFrame]:
     """Yield every frame of the clip: one frame object, repainted only where it changed."""
     # Reusing one frame is safe because libx264 copies its input during encode; rebuilding whole
     # planes per frame in Python would cost more than encoding them.
+    from av.video.frame import VideoFrame
+
     w, h = spec.width, spec.height
     frame = VideoFrame(w, h, "yuv420p")
     _paint(frame, (0, 0, w, h), _BACKGROUND)
@@ -147,6 +152,9 @@ def _video_frames(spec: MediaSpec) -> Iterator[VideoFrame]:
 
 def _audio_packets(stream: AudioStream, seconds: float) -> list[Packet[Stream]]:
     """AAC packets for a quiet tone lasting seconds, pts in 1/48000 s (the first is the priming frame)."""
+    import av
+    from av.packet import Packet
+
     total = max(1, round(seconds * SAMPLE_RATE))
     count = math.ceil(total / AAC_FRAME) + 1  # +1: the encoder's priming frame (pts -1024)
     # 375 Hz has a period of 128 samples, so every AAC frame sees the same input.
@@ -203,6 +211,8 @@ def render_mp4(spec: MediaSpec) -> bytes:
         raise ValueError(f"frame size must be positive and even: {spec.width}x{spec.height}")
     if spec.seconds <= 0 or spec.fps <= 0:
         raise ValueError("seconds and fps must be positive")
+    import av
+
     # +faststart rewrites the file in a second pass, which FFmpeg only does on a real path.
     fd, path = tempfile.mkstemp(suffix=".mp4", prefix="klingsim-")
     os.close(fd)
@@ -334,6 +344,8 @@ def _render_in_child(spec: MediaSpec) -> tuple[bytes, ProbeResult] | None:
     run or it died (the caller renders in place). One child per render: renders are cached, so this is
     rare, and a child that dies is noticed rather than waited on forever."""
     # spawn, not fork: the server process has threads, and a forked child would inherit their locks.
+    import multiprocessing  # loaded with the first render process, not at start-up
+
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_render_child, args=(spec, sender), daemon=True)
@@ -435,6 +447,8 @@ def serve_media(
 
 def probe(data: bytes) -> ProbeResult:
     """Duration, frame size and codecs of a video file; MediaError when it does not decode as video."""
+    import av
+
     try:
         with av.open(io.BytesIO(data), "r") as container:
             video = next(iter(container.streams.video), None)
@@ -458,6 +472,8 @@ def decode_image(data: bytes) -> ImageInfo:
     """Size and format of a still image (PNG, JPEG, WebP, ...); MediaError unless it really decodes."""
     if len(data) > MAX_IMAGE_BYTES:
         raise MediaError(f"image exceeds {MAX_IMAGE_BYTES // (1024 * 1024)} MiB")
+    import av
+
     try:
         with av.open(io.BytesIO(data), "r") as container:
             fmt = container.format.name

@@ -6,21 +6,18 @@ Provider traffic bypasses framework routing on purpose: the core routes from the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, MutableMapping
 from time import perf_counter
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
-
-import anyio
-from anyio import to_thread
 
 from klingsim.core import hints, inputs, restart
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
-from klingsim.core.openapi import openapi_document
 from klingsim.core.signing import OUTPUTS_PREFIX
 from klingsim.core.simulator import Simulator
-from klingsim.server.docs import docs_page
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -73,22 +70,54 @@ def _origin(scope: Scope, headers: dict[str, str]) -> str:
     return f"{scope.get('scheme', 'http')}://{host}"
 
 
+def _query(raw: str) -> dict[str, str]:
+    """The query's fields, as `dict(parse_qsl(raw, keep_blank_values=True))` reads them (the last of a
+    repeated name wins); without escapes (`%`, `+`) the fields are split here, at a fraction of its cost."""
+    if "%" in raw or "+" in raw:
+        return dict(parse_qsl(raw, keep_blank_values=True))
+    query: dict[str, str] = {}
+    for field in raw.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            query[name] = value
+    return query
+
+
 _CONTENT_TYPES: dict[str, bytes] = {}
+
+
+def _head(response: Response, body: bytes) -> list[tuple[bytes, bytes]]:
+    """The answer's header list as ASGI wants it: lower-case names, a content type and a content length."""
+    ctype = _CONTENT_TYPES.get(response.content_type)
+    if ctype is None:
+        ctype = _CONTENT_TYPES.setdefault(response.content_type, response.content_type.encode())
+    if not response.headers:  # most answers
+        if not ctype:
+            return [(b"content-length", b"%d" % len(body))]
+        return [(b"content-type", ctype), (b"content-length", b"%d" % len(body))]
+    # Lower-case names: ASGI servers expect them, and duplicates are then easy to see.
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    if ctype:
+        headers.append((b"content-type", ctype))
+    if all(k != b"content-length" for k, _ in headers):
+        headers.append((b"content-length", b"%d" % len(body)))
+    return headers
 
 
 async def _send(send: Send, response: Response, head: bool = False) -> None:
     body = response.encoded()
-    # Lower-case names: ASGI servers expect them, and duplicates are then easy to see.
-    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    if response.content_type:
-        ctype = _CONTENT_TYPES.get(response.content_type)
-        if ctype is None:
-            ctype = _CONTENT_TYPES.setdefault(response.content_type, response.content_type.encode())
-        headers.append((b"content-type", ctype))
-    if all(k != b"content-length" for k, _ in headers):
-        headers.append((b"content-length", b"%d" % len(body)))
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.start", "status": response.status, "headers": _head(response, body)})
     await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+class Answer(NamedTuple):
+    """A provider's answer computed as soon as its request was read, for a server that writes it at once."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes  # empty for HEAD (the content length is the GET answer's)
+    delay: float  # injected latency: wait this long before sending
+    after: Callable[[], None] | None  # the request log's line, once the answer went out
 
 
 def _run_all(work: list[Callable[[], object]]) -> None:
@@ -173,42 +202,95 @@ class KlingsimApp:
         if self.on_request is not None:
             self.on_request("_klingsim", scope["method"], scope["path"], status, None, started)
 
-    async def _provider(
-        self, scope: Scope, receive: Receive, send: Send, provider: str | None, path: str, mount: str
-    ) -> None:
-        started = perf_counter()
+    def _request(self, scope: Scope, body: bytes, truncated: bool, path: str, mount: str) -> Request:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body, truncated = await _read_body(receive)
-        query: dict[str, str] = {}
-        raw_query = scope.get("query_string", b"").decode("latin-1")
-        if raw_query:
-            query = dict(parse_qsl(raw_query, keep_blank_values=True))
-        method: str = scope["method"]
+        query = _query(scope.get("query_string", b"").decode("latin-1"))
         # A proxy that maps a provider's own host onto its mount (the pytest plugin's host routing) says so
         # with X-Forwarded-Prefix: the client's URLs then carry that prefix, not the mount.
         prefix = headers.get("x-forwarded-prefix")
         public_mount = mount if prefix is None else prefix.rstrip("/")
-        req = Request(method, path, query, headers, body, _origin(scope, headers), truncated, public_mount)
-        if provider is None:
-            response = await to_thread.run_sync(self.sim.download, req)
-        elif path == "/openapi.json" and method == "GET":
+        return Request(
+            scope["method"], path, query, headers, body, _origin(scope, headers), truncated, public_mount
+        )
+
+    def _local(self, provider: str, req: Request, mount: str) -> Response:
+        """The answer to a provider request whose inputs need no slow work (see inputs.prepare)."""
+        if req.path == "/openapi.json" and req.method == "GET":
+            from klingsim.core.openapi import openapi_document  # loaded on the first document asked for
+
             doc = openapi_document(self.sim.runtimes[provider].spec, req.origin + mount)
-            response = Response(200, doc)
-        elif path == "/docs" and method == "GET":
+            return Response(200, doc)
+        if req.path == "/docs" and req.method == "GET":
+            from klingsim.server.docs import docs_page  # Swagger UI's files: only when a page is asked for
+
             title = f"{self.sim.runtimes[provider].spec.title} (klingsim)"
             page = docs_page(title, f"{mount}/openapi.json").encode()
-            response = Response(200, page, content_type="text/html; charset=utf-8")
+            return Response(200, page, content_type="text/html; charset=utf-8")
+        return self.sim.handle(provider, req)
+
+    def answer(self, scope: Scope, body: bytes) -> Answer | None:
+        """A provider request's answer, computed now from its whole body; None (having done nothing) when
+        the request needs the event loop: a control-plane request, a download or media input work in a
+        worker thread, or a proxy's X-Forwarded-Proto (uvicorn's proxy-headers middleware reads it).
+
+        The server protocol (server.fastpath) calls this for most requests instead of running an ASGI
+        cycle; what the client receives, the journal and the request log are the same either way."""
+        path: str = scope["path"]
+        if path.startswith("/_klingsim"):
+            return None
+        first, _, rest = path[1:].partition("/")
+        if first in self.sim.runtimes:
+            provider, ppath, mount = first, "/" + rest, "/" + first
+        elif self.default_provider is not None:
+            provider, ppath, mount = self.default_provider, path, ""
+        else:
+            return None
+        started = perf_counter()
+        if len(body) > MAX_BODY_BYTES:
+            return None
+        req = self._request(scope, body, False, ppath, mount)
+        if "x-forwarded-proto" in req.headers or inputs.prepare(self.sim, provider, req):
+            return None
+        response = self._local(provider, req, mount)
+        encoded = response.encoded()
+        method = req.method
+        after = None
+        if self.on_request is not None:
+            after = functools.partial(
+                self.on_request, provider, method, path, response.status, response, started
+            )
+        return Answer(
+            response.status,
+            _head(response, encoded),
+            b"" if method == "HEAD" else encoded,
+            response.delay,
+            after,
+        )
+
+    async def _provider(
+        self, scope: Scope, receive: Receive, send: Send, provider: str | None, path: str, mount: str
+    ) -> None:
+        started = perf_counter()
+        body, truncated = await _read_body(receive)
+        req = self._request(scope, body, truncated, path, mount)
+        method = req.method
+        if provider is None:
+            from anyio import to_thread  # loaded on the first download: it adds to a cold start
+
+            response = await to_thread.run_sync(self.sim.download, req)
         else:
             # Renders, probes and image decodes of the request's inputs run in a worker thread first, so
             # the core (on this loop) finds them cached and other clients are never held up by them.
             work = inputs.prepare(self.sim, provider, req)
             if work:
+                from anyio import to_thread
+
                 await to_thread.run_sync(_run_all, work)
-            response = self.sim.handle(provider, req)
+            response = self._local(provider, req, mount)
         if response.delay:
             # Injected latency delays the answer on every clock (the journal also records it); awaited, so
             # other clients are answered meanwhile.
-            await anyio.sleep(response.delay)
+            await asyncio.sleep(response.delay)
         await _send(send, response, head=method == "HEAD" and provider is not None)
         if self.on_request is not None:
             self.on_request(provider, method, scope["path"], response.status, response, started)

@@ -94,14 +94,16 @@ class Hygiene:
             self._full = False
 
 
-def guarded_protocol(hygiene: Hygiene, http: str = "auto") -> type[asyncio.Protocol]:
-    """uvicorn's `http` protocol class with `hygiene`'s timeouts and cap (pass it as Config(http=...))."""
-    base: Any = import_from_string(HTTP_PROTOCOLS.get(http, http))
+def guarded_protocol(hygiene: Hygiene, http: str | type[asyncio.Protocol] = "auto") -> type[asyncio.Protocol]:
+    """uvicorn's `http` protocol class (or the given class, a subclass of one) with `hygiene`'s timeouts
+    and cap (pass it as Config(http=...))."""
+    base: Any = import_from_string(HTTP_PROTOCOLS.get(http, http)) if isinstance(http, str) else http
 
     class Guarded(base):  # type: ignore[misc]
         _guard_refused = False
         _guard_timer: asyncio.TimerHandle | None = None
         _guard_phase = ""
+        _guard_deadline = 0.0
 
         def connection_made(self, transport: asyncio.Transport) -> None:
             if not hygiene.admit():
@@ -118,13 +120,19 @@ def guarded_protocol(hygiene: Hygiene, http: str = "auto") -> type[asyncio.Proto
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
+            # The next request's headers are due from now, even when the last one was read and answered
+            # within one data_received (the phase then looks unchanged).
+            self._guard_phase = ""
             self._guard_update()
 
         def connection_lost(self, exc: Exception | None) -> None:
             if self._guard_refused:
                 return
             hygiene.release()
-            self._guard_arm("", 0.0)
+            self._guard_phase = ""
+            if self._guard_timer is not None:
+                self._guard_timer.cancel()
+                self._guard_timer = None
             super().connection_lost(exc)
 
         def _guard_update(self) -> None:
@@ -134,20 +142,28 @@ def guarded_protocol(hygiene: Hygiene, http: str = "auto") -> type[asyncio.Proto
             elif cycle.more_body:
                 self._guard_arm("body", hygiene.body_timeout)
             else:
-                self._guard_arm("", 0.0)  # the application has the request: its time is its own
+                self._guard_phase = ""  # the application has the request: its time is its own
 
         def _guard_arm(self, phase: str, seconds: float) -> None:
             if phase == self._guard_phase:
                 return
-            if self._guard_timer is not None:
-                self._guard_timer.cancel()
-                self._guard_timer = None
             self._guard_phase = phase
-            if phase:
-                self._guard_timer = asyncio.get_running_loop().call_later(seconds, self._guard_expire)
+            self._guard_deadline = deadline = self.loop.time() + seconds
+            # One timer per connection, moved on lazily: a keep-alive connection answering thousands of
+            # requests a second would otherwise schedule and cancel a timer for each.
+            timer = self._guard_timer
+            if timer is None or deadline < timer.when():
+                if timer is not None:
+                    timer.cancel()
+                self._guard_timer = self.loop.call_at(deadline, self._guard_check)
 
-        def _guard_expire(self) -> None:
+        def _guard_check(self) -> None:
             self._guard_timer = None
+            if not self._guard_phase:
+                return  # the application is answering; the next phase arms a new timer
+            if self.loop.time() < self._guard_deadline:
+                self._guard_timer = self.loop.call_at(self._guard_deadline, self._guard_check)
+                return
             self._guard_phase = ""
             hygiene.timed_out += 1
             self.transport.close()

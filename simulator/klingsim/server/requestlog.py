@@ -2,11 +2,14 @@
 
 A line: the simulator-clock time, the provider, method, path, status, the job id when the request names or
 creates one, the wall-clock duration, and any near-miss hint. The app calls the log once per request, after
-the answer was sent, so formatting never delays an answer.
+the answer was sent, so formatting never delays an answer. On a server's event loop the lines are flushed
+once per turn of the loop (a busy server answers many requests per turn), not once per line: a line still
+reaches the stream before the server reads any further request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import sys
@@ -54,6 +57,7 @@ class RequestLog:
         self.sim = sim
         self.json = fmt == "json"
         self.stream = stream if stream is not None else sys.stdout
+        self._flush_due = False
 
     def __call__(
         self,
@@ -74,7 +78,7 @@ class RequestLog:
                 provider, job = output[0], output[1]
             elif status < 400:
                 job = _job_id_in(response.body)
-            hint = _hint(response.headers)
+            hint = _hint(response.headers) if response.headers else None
         now = iso(self.sim.clock.now())
         if self.json:
             record = {
@@ -97,4 +101,18 @@ class RequestLog:
             if hint:
                 line += f"  hint: {hint}"
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stdout must not break answers
-            print(line, file=self.stream, flush=True)
+            self.stream.write(line + "\n")
+        if self._flush_due:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._flush()
+            return
+        self._flush_due = True
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_due = False
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.flush()

@@ -17,7 +17,6 @@ import uvicorn
 from klingsim.core import restart
 from klingsim.core.clock import Clock, RealClock, VirtualClock
 from klingsim.core.journal import DEFAULT_SIZE
-from klingsim.core.scenario import Scenario, ScenarioError, load_scenario
 from klingsim.core.simulator import Simulator
 from klingsim.core.store import SqliteStore, StoreLocked
 from klingsim.core.worker import Ticker
@@ -31,10 +30,13 @@ from klingsim.server.connections import (
     guarded_protocol,
     raise_descriptor_limit,
 )
+from klingsim.server.fastpath import fast_protocol
 from klingsim.server.requestlog import RequestLog
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
+
+    from klingsim.core.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,11 @@ def _with_scenario(options: ServeOptions, scenario: Scenario) -> ServeOptions:
 
 
 def build(options: ServeOptions) -> KlingsimApp:
-    scenario = load_scenario(options.scenario) if options.scenario else None
+    scenario: Scenario | None = None
+    if options.scenario:
+        from klingsim.core.scenario import load_scenario  # TOML and scenarios: only when asked for
+
+        scenario = load_scenario(options.scenario)
     if scenario is not None:
         options = _with_scenario(options, scenario)
         scenario.check_providers(s.id for s in ALL)
@@ -185,11 +191,18 @@ def with_cors(app: KlingsimApp, origins: str | None) -> ASGIApp:
     )
 
 
+def _start_errors() -> tuple[type[Exception], ...]:
+    """The mistakes `serve` reports in one line (evaluated only when something went wrong)."""
+    from klingsim.core.scenario import ScenarioError
+
+    return (KeyError, ServeError, ScenarioError, OSError, sqlite3.Error, StoreLocked)
+
+
 def serve(options: ServeOptions) -> int:
     try:
         app = build(options)
         sock = listen(options.host, options.port)
-    except (KeyError, ServeError, ScenarioError, OSError, sqlite3.Error, StoreLocked) as exc:
+    except _start_errors() as exc:
         print(f"klingsim: {exc.args[-1]}", file=sys.stderr)
         return 2
     if not options.quiet:
@@ -197,9 +210,9 @@ def serve(options: ServeOptions) -> int:
     port = sock.getsockname()[1]
     raise_descriptor_limit()
     hygiene = Hygiene(max_connections=connection_cap(options.max_connections))
-    config = uvicorn.Config(
-        with_cors(app, options.cors), log_level="warning", lifespan="off", http=guarded_protocol(hygiene)
-    )
+    # The CORS middleware adds headers to every answer: with it, every request takes the ASGI path.
+    protocol = guarded_protocol(hygiene, "auto" if options.cors else fast_protocol(app.answer))
+    config = uvicorn.Config(with_cors(app, options.cors), log_level="warning", lifespan="off", http=protocol)
     # The banner is printed once the socket listens, so a reader of the first line can connect at once.
     print(banner(app, f"http://{options.host}:{port}"), flush=True)
     ticker = Ticker(app.sim).start()  # moves unpolled jobs on a real clock and delivers callbacks
@@ -216,14 +229,21 @@ class ThreadedServer:
     """The app on a free loopback port in a background thread; `url` is its base URL."""
 
     def __init__(
-        self, app: KlingsimApp, host: str = "127.0.0.1", port: int = 0, hygiene: Hygiene | None = None
+        self,
+        app: KlingsimApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        hygiene: Hygiene | None = None,
+        fast: bool = True,  # answer requests through server.fastpath (False: every request as ASGI)
     ) -> None:
         self.app = app
         sock = listening_socket(host, port)
         self._sock = sock
         self.url = f"http://{host}:{sock.getsockname()[1]}"
         self.hygiene = hygiene or Hygiene(max_connections=connection_cap())
-        protocol = guarded_protocol(self.hygiene)
+        # Wrappers of the app (the client kit's recorder) see every request: they get the ASGI path.
+        fast = fast and isinstance(app, KlingsimApp)
+        protocol = guarded_protocol(self.hygiene, fast_protocol(app.answer) if fast else "auto")
         config = uvicorn.Config(app, log_level="warning", lifespan="off", http=protocol)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="klingsim-server", daemon=True)
