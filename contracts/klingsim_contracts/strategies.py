@@ -7,7 +7,7 @@ Exported for users: `valid_requests(spec)`, `invalid_requests(spec)`, `boundary_
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -169,13 +169,18 @@ def value_strategy(param: Param) -> st.SearchStrategy[Any]:
 
 
 # ----------------------------------------------------------------------------- whole bodies
-def _satisfy_rules(variant: Variant, body: dict[str, Any]) -> dict[str, Any]:
+def satisfy_rules(
+    variant: Variant, body: dict[str, Any], value: Callable[[Param], Any] | None = None
+) -> dict[str, Any]:
+    """`body` with what the variant's rules require added (a `value` of the field, `valid_value` unless
+    given) and what they forbid removed."""
+    value_of = value or valid_value
     for rule in variant.rules:
         if not rule.when.holds(body):
             continue
         if isinstance(rule, RequiredWhen) and not any(body.get(f) not in (None, "", []) for f in rule.any_of):
             param = variant.param(rule.any_of[0])
-            body[rule.any_of[0]] = valid_value(param) if param is not None else "x"
+            body[rule.any_of[0]] = value_of(param) if param is not None else "x"
         if isinstance(rule, ForbiddenWhen):
             for name in rule.fields:
                 body.pop(name, None)
@@ -194,7 +199,7 @@ def valid_body(
         if param.required and param.name not in body:
             body[param.name] = valid_value(param)
     body.update(fixed or {})
-    body = _satisfy_rules(variant, body)
+    body = satisfy_rules(variant, body)
     # A declared constraint may require a field no Param marks required (EvoLink's prompt, required unless
     # multi-shot): the field evaluate() names as missing is added, so the body is valid by all the rules.
     for _ in range(3):
@@ -457,7 +462,7 @@ def _boundary_cases(spec: ProviderSpec) -> Iterator[tuple[str, Variant, tuple[st
             for kind, values in families:
                 for value, valid in values:
                     if valid:
-                        body = with_value(_satisfy_rules(variant, with_value(base, path, value)), path, value)
+                        body = with_value(satisfy_rules(variant, with_value(base, path, value)), path, value)
                         if not evaluation(spec, body).ok:
                             continue  # the provider refuses it for another of its rules
                     else:
@@ -523,7 +528,7 @@ def valid_requests(spec: ProviderSpec) -> st.SearchStrategy[dict[str, Any]]:
                 continue
             if draw(st.booleans()):
                 body[param.name] = draw(value_strategy(param))
-        return _satisfy_rules(variant, body)
+        return satisfy_rules(variant, body)
 
     return build()
 

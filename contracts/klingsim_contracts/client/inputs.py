@@ -21,11 +21,9 @@ from klingsim.core.evaluate import evaluate
 from klingsim.spec import (
     Action,
     Endpoint,
-    ForbiddenWhen,
     Param,
     ParamType,
     ProviderSpec,
-    RequiredWhen,
     Variant,
 )
 from klingsim_contracts import strategies
@@ -90,19 +88,6 @@ def _valid(param: Param) -> Any:
     return strategies.valid_value(param)
 
 
-def _rules(variant: Variant, body: dict[str, Any]) -> dict[str, Any]:
-    for rule in variant.rules:
-        if not rule.when.holds(body):
-            continue
-        if isinstance(rule, RequiredWhen) and not any(body.get(f) not in (None, "", []) for f in rule.any_of):
-            param = variant.param(rule.any_of[0])
-            body[rule.any_of[0]] = _valid(param) if param is not None else "x"
-        if isinstance(rule, ForbiddenWhen):
-            for name in rule.fields:
-                body.pop(name, None)
-    return body
-
-
 def _base(spec: ProviderSpec, op: Endpoint, variant: Variant) -> Ask:
     """The smallest valid request of one operation and model: required fields and what the rules need."""
     assert op.body is not None
@@ -112,7 +97,7 @@ def _base(spec: ProviderSpec, op: Endpoint, variant: Variant) -> Ask:
     for param in variant.params:
         if param.required:
             body[param.name] = _valid(param)
-    ask = ask_for(spec, op, _rules(variant, body), variant.name)
+    ask = ask_for(spec, op, strategies.satisfy_rules(variant, body, _valid), variant.name)
     for _ in range(3):  # a constraint may require a field no Param marks required
         violation = evaluate(spec, ask.body, op, path_params=ask.path_params).violation
         needed = variant.param(violation.param) if violation is not None and violation.param else None
@@ -157,7 +142,9 @@ def _drawn(spec: ProviderSpec) -> st.SearchStrategy[Ask]:
                 continue
             if draw(st.booleans()):
                 body[param.name] = draw(strategies.value_strategy(param))
-        return Ask(base.operation, base.path, _rules(variant, body), base.path_params)
+        return Ask(
+            base.operation, base.path, strategies.satisfy_rules(variant, body, _valid), base.path_params
+        )
 
     return build()
 
