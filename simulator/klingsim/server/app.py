@@ -18,6 +18,7 @@ from klingsim.core import hints, inputs, restart
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
 from klingsim.core.signing import OUTPUTS_PREFIX
 from klingsim.core.simulator import Simulator
+from klingsim.server.guard import read_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,29 +38,6 @@ _HEALTH_START = {
     "headers": [(b"content-length", b"15"), (b"content-type", b"application/json")],
 }
 _HEALTH_BODY = {"type": "http.response.body", "body": b'{"status":"ok"}'}
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The request body, reading at most MAX_BODY_BYTES + 1 bytes; True when it was larger."""
-    message = await receive()
-    chunk: bytes = message.get("body", b"")
-    if not message.get("more_body", False) or message["type"] == "http.disconnect":
-        # The usual case: the whole body came in one message.
-        return (b"", True) if len(chunk) > MAX_BODY_BYTES else (chunk, False)
-    chunks = [chunk]
-    size = len(chunk)
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return b"", True
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks), False
 
 
 def _origin(scope: Scope, headers: dict[str, str]) -> str:
@@ -271,7 +249,7 @@ class KlingsimApp:
         self, scope: Scope, receive: Receive, send: Send, provider: str | None, path: str, mount: str
     ) -> None:
         started = perf_counter()
-        body, truncated = await _read_body(receive)
+        body, truncated, _ = await read_body(receive)
         req = self._request(scope, body, truncated, path, mount)
         method = req.method
         if provider is None:

@@ -3,7 +3,8 @@
 FastAPI reads a body whole and accepts JSON Python accepts (NaN, lone surrogates, any nesting); a value
 that can't be written back as JSON would then 500 every answer that shows it (a fault's message, a forced
 failure's message, an account name). This middleware answers such bodies with the control plane's 400
-(413 when too large) and hands every other body on unchanged.
+(413 when too large) and hands every other body on unchanged. `read_body`, the bounded read it uses, is the
+provider routes' too.
 """
 
 from __future__ import annotations
@@ -28,6 +29,30 @@ async def _answer(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def read_body(receive: Receive) -> tuple[bytes, bool, bool]:
+    """The request body, reading at most MAX_BODY_BYTES + 1 bytes: (body, it was larger, the client left;
+    then the body is what came before)."""
+    message = await receive()
+    chunk: bytes = message.get("body", b"")
+    if message["type"] == "http.disconnect":
+        return b"", False, True
+    if not message.get("more_body", False):
+        # The usual case: the whole body came in one message.
+        return (b"", True, False) if len(chunk) > MAX_BODY_BYTES else (chunk, False, False)
+    chunks = [chunk]
+    size = len(chunk)
+    while message.get("more_body", False):
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks), False, True
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return b"", True, False
+        chunks.append(chunk)
+    return b"".join(chunks), False, False
+
+
 class EdgeGuard:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,21 +61,12 @@ class EdgeGuard:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                await _answer(send, 413, "body_too_large", f"bodies are at most {MAX_BODY_BYTES} bytes")
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body, too_large, gone = await read_body(receive)
+        if gone:
+            return
+        if too_large:
+            await _answer(send, 413, "body_too_large", f"bodies are at most {MAX_BODY_BYTES} bytes")
+            return
         if body.strip():
             try:
                 edge.parse_json(body)
