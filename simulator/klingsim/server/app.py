@@ -147,13 +147,20 @@ class KlingsimApp:
             else:
                 await self.control(scope, receive, send)
             return
+        mounted = self._mounted(path)
+        if mounted is not None:
+            await self._provider(scope, receive, send, *mounted)
+        else:
+            await self._no_provider(scope, send, path[1:].partition("/")[0])
+
+    def _mounted(self, path: str) -> tuple[str, str, str] | None:
+        """(provider, path within it, its mount) of a provider request; None when no provider has the path."""
         first, _, rest = path[1:].partition("/")
         if first in self.sim.runtimes:
-            await self._provider(scope, receive, send, first, "/" + rest, "/" + first)
-        elif self.default_provider is not None:
-            await self._provider(scope, receive, send, self.default_provider, path, "")
-        else:
-            await self._no_provider(scope, send, first)
+            return first, "/" + rest, "/" + first
+        if self.default_provider is not None:
+            return self.default_provider, path, ""
+        return None
 
     async def _no_provider(self, scope: Scope, send: Send, first: str) -> None:
         started = perf_counter()
@@ -216,13 +223,10 @@ class KlingsimApp:
         path: str = scope["path"]
         if path.startswith("/_klingsim"):
             return None
-        first, _, rest = path[1:].partition("/")
-        if first in self.sim.runtimes:
-            provider, ppath, mount = first, "/" + rest, "/" + first
-        elif self.default_provider is not None:
-            provider, ppath, mount = self.default_provider, path, ""
-        else:
+        mounted = self._mounted(path)
+        if mounted is None:
             return None
+        provider, ppath, mount = mounted
         started = perf_counter()
         if len(body) > MAX_BODY_BYTES:
             return None
