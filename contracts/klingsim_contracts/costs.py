@@ -20,6 +20,7 @@ from klingsim.core.clock import VirtualClock
 from klingsim.core.http import Request
 from klingsim.core.simulator import Simulator
 from klingsim.spec import ProviderSpec
+from klingsim_contracts.targets import NO_BODY, body_kwargs
 
 UNLIMITED = Decimal(10**15)
 SHADOW_ORIGIN = "http://shadow.klingsim.invalid"
@@ -100,15 +101,16 @@ class ShadowTarget:
         *,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
-        json: Any = None,
+        json: Any = NO_BODY,
         content: bytes | None = None,
     ) -> httpx.Response:
-        kw: dict[str, Any] = {"headers": dict(headers or {}), "params": dict(params or {})}
-        if content is not None:
-            kw["content"] = content
-        elif json is not None:
-            kw["json"] = json
-        return self._client.request(method, path, **kw)
+        return self._client.request(
+            method,
+            path,
+            headers=dict(headers or {}),
+            params=dict(params or {}),
+            **body_kwargs(json, content),
+        )
 
     def fetch(self, url: str, method: str = "GET") -> httpx.Response:
         return self._client.request(method, url)

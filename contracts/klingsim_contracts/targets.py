@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import anyio.from_thread
 import httpx
 
-_NO_BODY: Any = object()
+NO_BODY: Any = object()
 
 
 class Target(Protocol):
@@ -26,7 +26,7 @@ class Target(Protocol):
         *,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
-        json: Any = _NO_BODY,
+        json: Any = NO_BODY,
         content: bytes | None = None,
     ) -> httpx.Response: ...
 
@@ -35,10 +35,11 @@ class Target(Protocol):
     def close(self) -> None: ...
 
 
-def _kwargs(json: Any, content: bytes | None) -> dict[str, Any]:
+def body_kwargs(json: Any, content: bytes | None) -> dict[str, Any]:
+    """httpx's keyword for a request's body: raw `content`, else `json` unless it was left out."""
     if content is not None:
         return {"content": content}
-    if json is not _NO_BODY:
+    if json is not NO_BODY:
         return {"json": json}
     return {}
 
@@ -61,7 +62,7 @@ class HttpTarget:
         *,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
-        json: Any = _NO_BODY,
+        json: Any = NO_BODY,
         content: bytes | None = None,
     ) -> httpx.Response:
         return self._client.request(
@@ -69,7 +70,7 @@ class HttpTarget:
             self.base_url + path,
             headers=dict(headers or {}),
             params=dict(params or {}),
-            **_kwargs(json, content),
+            **body_kwargs(json, content),
         )
 
     def fetch(self, url: str, method: str = "GET") -> httpx.Response:
@@ -113,11 +114,11 @@ class AsgiTarget:
         *,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
-        json: Any = _NO_BODY,
+        json: Any = NO_BODY,
         content: bytes | None = None,
     ) -> httpx.Response:
         portal, client = self._ready()
-        kw = {"headers": dict(headers or {}), "params": dict(params or {}), **_kwargs(json, content)}
+        kw = {"headers": dict(headers or {}), "params": dict(params or {}), **body_kwargs(json, content)}
         return portal.call(lambda: self._send(client, method, self.base_url + path, **kw))
 
     def fetch(self, url: str, method: str = "GET") -> httpx.Response:
