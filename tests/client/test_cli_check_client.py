@@ -63,7 +63,11 @@ def test_a_program_that_claims_success_without_a_video_is_rejected(tmp_path: Pat
         "success",
         "--scenario",
         "insufficient_credits",
-        *FAST,
+        # real-time speed: the job must still be rendering when the program exits, however slowly it starts
+        "--speed",
+        "1",
+        "--timeout",
+        "60",
         "--",
         sys.executable,
         str(careless),
