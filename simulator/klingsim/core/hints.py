@@ -97,6 +97,17 @@ def _add(hints: list[str]) -> None:
     _pending.hints = hints if current is None else current + hints
 
 
+def note(hints: tuple[str, ...]) -> None:
+    """Note hints found earlier for an identical request (core.evaluated)."""
+    if hints:
+        _add(list(hints))
+
+
+def pending() -> tuple[str, ...]:
+    """The hints noted in this thread so far, left in place."""
+    return tuple(getattr(_pending, "hints", None) or ())
+
+
 def take() -> list[str] | None:
     """The hints noted in this thread since the last call (None when there are none)."""
     hints: list[str] | None = getattr(_pending, "hints", None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -204,6 +204,11 @@ def _media_of(variant: Variant) -> tuple[Param, ...]:
     )
     _MEDIA[id(variant)] = (variant, found)
     return found
+
+
+def reads_media(variant: Variant, request: Mapping[str, Any]) -> bool:
+    """True when `inspect` has work for this request: it names media (images, videos)."""
+    return any(p.name in request for p in _media_of(variant))
 
 
 def inspect(sim: Simulator, rt: Runtime, variant: Variant, request: dict[str, Any]) -> dict[str, float]:

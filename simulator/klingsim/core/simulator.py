@@ -17,6 +17,7 @@ from klingsim.core import auth, compact, controls, edge, evaluate, hints, inputs
 from klingsim.core.accounts import DEFAULT_MAX_AUTO_KEYS, KeyRegistry, TooManyKeys
 from klingsim.core.callbacks import CallbackDispatcher, Transport, httpx_transport
 from klingsim.core.clock import Clock, VirtualClock, to_datetime
+from klingsim.core.evaluated import Evaluated, EvaluatedCreates
 from klingsim.core.faults import FaultRegistry
 from klingsim.core.http import MAX_BODY_BYTES, Request, Response
 from klingsim.core.ids import UUID4, IdGenerator
@@ -75,6 +76,7 @@ class Runtime:
         self.sync_wait = spec.sync.max_seconds if spec.sync is not None else math.inf
         self.sync_failure_status = spec.sync.failure_status if spec.sync is not None else 0
         self.several_creates = len(spec.operations(Action.CREATE)) > 1
+        self.evaluated = EvaluatedCreates()
 
 
 class Simulator:
@@ -242,26 +244,9 @@ class Simulator:
         self, rt: Runtime, endpoint: Endpoint, req: Request, account: str, path_params: Mapping[str, str]
     ) -> Response:
         spec = rt.spec
-        body = self._parse_body(rt, req)
-
-        def look(variant: Variant, fields: Mapping[str, Any]) -> None:
-            hints.check_fields(rt, endpoint, variant, fields, self.strict_fields)
-
-        read = evaluate.read_request(
-            spec,
-            endpoint,
-            body,
-            req.query,
-            path_params,
-            self.allow_http_callbacks,
-            look=look,
-        )
-        variant, request = read.variant, read.request
-        probed = inputs.inspect(self, rt, variant, request)
-        # Hooks see the settings, plus the probed seconds of inputs that are klingsim outputs (core.inputs).
-        _, plan = evaluate.conclude(spec, variant, request, {**rt.settings, "input_seconds": probed}, probed)
-        plan = compact.plan(plan)  # shared with equal plans of other jobs; its price is then computed once
-        price = compact.price(spec.prices, plan)
+        found = self._evaluate_create(rt, endpoint, req, path_params)
+        variant, plan, price = found.variant, found.plan, found.price
+        request = dict(found.request)
         wait = plan.wait or endpoint.wait
         now = self.clock.now()
         if spec.concurrency is not None:
@@ -302,7 +287,7 @@ class Simulator:
             )
         # A synchronous answer carries the result itself: callbacks are for asynchronous jobs (Prospolabs:
         # "Receive a callback when async generation completes", https://helios-7yg.pages.dev/docs/).
-        controls.prepare_job(self, rt, job, None if wait else read.callback_url, req.origin)
+        controls.prepare_job(self, rt, job, None if wait else found.callback_url, req.origin)
         if req.mount and job.noted("origin") is not None:
             job.meta["mount"] = req.mount  # callbacks render absolute URLs under the mount too
         self.engine.add(job)
@@ -313,6 +298,43 @@ class Simulator:
         view = self.view(rt, job, req.origin, req.mount, req.query)
         render = endpoint.render or spec.hooks.render_created
         return Response(endpoint.success_status, render(view), self._op_headers(endpoint, view))
+
+    def _evaluate_create(
+        self, rt: Runtime, endpoint: Endpoint, req: Request, path_params: Mapping[str, str]
+    ) -> Evaluated:
+        """What a create body asks for and costs (raises its first Violation); an identical request's
+        evaluation is reused (core.evaluated)."""
+        key = rt.evaluated.key(endpoint, req, path_params, self.strict_fields, self.allow_http_callbacks)
+        kept = rt.evaluated.get(key)
+        if kept is not None:
+            hints.note(kept.hints)
+            return kept
+        spec = rt.spec
+        noted_before = len(hints.pending())
+        body = self._parse_body(rt, req)
+
+        def look(variant: Variant, fields: Mapping[str, Any]) -> None:
+            hints.check_fields(rt, endpoint, variant, fields, self.strict_fields)
+
+        read = evaluate.read_request(
+            spec,
+            endpoint,
+            body,
+            req.query,
+            path_params,
+            self.allow_http_callbacks,
+            look=look,
+        )
+        variant, request = read.variant, read.request
+        probed = inputs.inspect(self, rt, variant, request)
+        # Hooks see the settings, plus the probed seconds of inputs that are klingsim outputs (core.inputs).
+        _, plan = evaluate.conclude(spec, variant, request, {**rt.settings, "input_seconds": probed}, probed)
+        plan = compact.plan(plan)  # shared with equal plans of other jobs; its price is then computed once
+        price = compact.price(spec.prices, plan)
+        found = Evaluated(variant, request, read.callback_url, plan, price, hints.pending()[noted_before:])
+        if not inputs.reads_media(variant, request):
+            rt.evaluated.keep(key, found)
+        return found
 
     def _admit_concurrent(self, rt: Runtime, account: str) -> None:
         """TOO_MANY_JOBS when the account already has as many unfinished jobs as it may."""
