@@ -39,6 +39,8 @@ def test_any_json_value_is_written_as_json_dumps_writes_it(value: Any) -> None:
         [2**64, -(2**70)],
         ("a", "tuple"),
         {"id": "n7539e4ab0012", "text": "a:1e5 inside a string"},
+        {"quoted": 'a "quoted" 1e-05 and a \\', "small": 1e-05},  # escapes: strings are not cut out
+        {"text": "0.00001 and 2e9 in a string", "small": 3.5e-06, "big": [2e16]},
     ],
 )
 def test_floats_keys_and_integers_orjson_writes_differently_take_the_reference_path(value: Any) -> None:
