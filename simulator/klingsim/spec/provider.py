@@ -221,9 +221,10 @@ class Plan:
     wait: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for speed: see core.http.Request
 class JobView:
-    """A read-only snapshot of a job, for the provider's response hooks.
+    """A snapshot of a job, for the provider's response hooks (made for each answer; changing it changes
+    nothing held).
 
     `origin` is the scheme and host the request came to; `base_url` adds the provider's mount (absolute URLs
     such as fal's `status_url`); `operation` the create operation that made the job; `query` the query
