@@ -128,12 +128,15 @@ _RAW_HEADERS = 4096  # headers (or query) of at most this many characters are ke
 
 # Tuples of header (or query) names seen, each kept once: most clients send the same names every time.
 _NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_NO_PAIRS: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 _MAX_NAMES = 4096
 
 
 def _deferred_texts(pairs: Mapping[str, str], secret: frozenset[str] = frozenset()) -> tuple[Any, int]:
     """Small pairs as (names, values) tuples, the names shared between entries (summarised when read:
     `_texts`), and about what they hold; else a (summary, characters) tuple made now."""
+    if not pairs:  # most queries
+        return _NO_PAIRS, 0
     if len(pairs) <= 64:
         chars = sum(map(len, pairs)) + sum(map(len, pairs.values())) + _NODE * len(pairs)
         if chars <= _RAW_HEADERS:
