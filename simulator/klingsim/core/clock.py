@@ -80,8 +80,20 @@ def _within_range(t: float) -> float:
     return t
 
 
+# Recent conversions: a polled job's times are converted again for every status answer. Datetimes are
+# immutable, so one object serves every answer; the table is emptied whole when full.
+_datetimes: dict[float, datetime] = {}
+_MAX_DATETIMES = 4096
+
+
 def to_datetime(t: float) -> datetime:
-    return datetime.fromtimestamp(t, tz=UTC)
+    found = _datetimes.get(t)
+    if found is None:
+        found = datetime.fromtimestamp(t, tz=UTC)
+        if len(_datetimes) >= _MAX_DATETIMES:
+            _datetimes.clear()
+        _datetimes[t] = found
+    return found
 
 
 # The last second written by `iso` and its text: most calls within a second ask for that same second.

@@ -23,6 +23,7 @@ from klingsim.core.http import Response
 from klingsim.core.simulator import Simulator
 
 FORMATS = ("text", "json")
+_MAX_WHAT = 4096
 _ID_KEYS = ("id", "task_id", "job_id", "generation_id", "request_id")
 
 
@@ -58,6 +59,8 @@ class RequestLog:
         self.json = fmt == "json"
         self.stream = stream if stream is not None else sys.stdout
         self._flush_due = False
+        # The middle of a text line per provider, method and path: polls repeat the same few.
+        self._what: dict[tuple[str | None, str, str], str] = {}
 
     def __call__(
         self,
@@ -94,10 +97,12 @@ class RequestLog:
                 record["hint"] = hint
             line = json.dumps(record)
         else:
-            shown = _printable(path)
-            line = (
-                f"{now} {provider or '-':<11} {method:<6} {shown} {status} {job or '-'} {duration_ms:.1f}ms"
-            )
+            what = self._what.get((provider, method, path))
+            if what is None:
+                what = f"{provider or '-':<11} {method:<6} {_printable(path)}"
+                if len(self._what) < _MAX_WHAT:
+                    self._what[(provider, method, path)] = what
+            line = f"{now} {what} {status} {job or '-'} {duration_ms:.1f}ms"
             if hint:
                 line += f"  hint: {hint}"
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stdout must not break answers
