@@ -1,7 +1,9 @@
 """CPU cost of the in-process engine, through the whole ASGI app but without HTTP (issue 14).
 
 Each request goes through `KlingsimApp` with a hand-built ASGI scope: routing, auth, validation, pricing,
-ledger, lifecycle, journal and faults all run; only the HTTP server is left out. Times are CPU time
+ledger, lifecycle, journal and faults all run; only the HTTP server is left out. Creates send one body, as
+a load test does (its evaluation is then reused: core.evaluated); one more figure sends a different body each
+time. Times are CPU time
 (`time.process_time`) over many requests, the median of several runs, so other work on a shared machine
 changes them little. Also printed: the create → complete → status round trip called directly, and the memory
 a held job costs (tracemalloc and RSS).
@@ -91,17 +93,25 @@ def _new() -> tuple[Simulator, Call]:
     return sim, _caller(KlingsimApp(sim))
 
 
-async def _cpu_per_request(requests: int, runs: int) -> tuple[float, float]:
+def _distinct_bodies(requests: int) -> list[bytes]:
+    """Create bodies that differ in their prompt: none reuses another's evaluation (core.evaluated)."""
+    body = json.loads(BODY)
+    return [json.dumps({**body, "prompt": f"{body['prompt']} #{n}"}).encode() for n in range(requests)]
+
+
+async def _cpu_per_request(requests: int, runs: int, distinct: bool = False) -> tuple[float, float]:
+    """Median CPU per create and per status; `distinct`: every create body differs from the others."""
     creates: list[float] = []
     statuses: list[float] = []
     for _ in range(runs):
         _, call = _new()
         for _ in range(200):  # warm-up: caches, first imports
             await call("POST", CREATE, b"", BODY)
+        bodies = _distinct_bodies(requests) if distinct else [BODY] * requests
         ids = []
         start = time.process_time()
-        for _ in range(requests):
-            ids.append(json.loads(await call("POST", CREATE, b"", BODY))["data"]["task_id"])
+        for body in bodies:
+            ids.append(json.loads(await call("POST", CREATE, b"", body))["data"]["task_id"])
         creates.append((time.process_time() - start) / requests * 1e6)
         queries = [f"task_id={i}".encode() for i in ids]
         start = time.process_time()
@@ -215,6 +225,8 @@ def main() -> None:
     print(f"through KlingsimApp (no HTTP), CPU per request, median of {args.runs} runs of {args.requests}:")
     print(f"  create {create_us:7.1f} us   (target <= 90)")
     print(f"  status {status_us:7.1f} us   (target <= 50)")
+    distinct_us, _ = asyncio.run(_cpu_per_request(args.requests, args.runs, distinct=True))
+    print(f"  create {distinct_us:7.1f} us   with a different body each time (each evaluated)")
     create_us, status_us = _handle_only(args.requests, args.runs)
     print(f"Simulator.handle alone: create {create_us:7.1f} us, status {status_us:7.1f} us")
     trip = asyncio.run(_round_trip(args.requests // 2))
