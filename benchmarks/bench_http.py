@@ -235,7 +235,7 @@ def run_wrk(url: str, method: str, seconds: float, args: argparse.Namespace, lea
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT.format(method=method, key=KEY, body=body, lead_in=lead))
     try:
-        # wrk's -d takes whole seconds only (main() checks that every length given is whole).
+        # wrk's -d takes whole seconds only: main() checks --slice and --warmup, slice_lengths() rounds up.
         command = [
             "wrk",
             f"-t{args.threads}",
