@@ -1,14 +1,31 @@
 """klingsim over HTTP against a bare FastAPI mock, side by side on this machine (`make bench-http`).
 
 Starts `klingsim serve --provider kling3api` (real clock, a funded key) and `benchmarks/baseline_app.py`
-(FastAPI + pydantic + a dict, on uvicorn with uvloop and httptools), each fresh for each measurement, and
-drives both with the same load generator: wrk when it is installed (`apt-get install wrk`), else a bounded
-Python generator (keep-alive connections on asyncio; slower than wrk, so its figures only compare servers with
-each other). Per round and server: a warm-up, then creates for `--duration` seconds, a warm-up, then status
-polls of one job. Rounds rotate the order of the servers, so neither always runs on a cooler machine.
+(FastAPI + pydantic + a dict, on uvicorn with uvloop and httptools) and drives both with the same load
+generator: wrk when it is installed (`apt-get install wrk`), else a bounded Python generator (keep-alive
+connections on asyncio; slower than wrk, so its figures only compare servers with each other).
+
+Both servers run at once, fresh for each round, and are measured in interleaved slices. A shared machine's
+speed drifts (by 30-60 % over tens of seconds on a busy VM): measured one after the other, the same server
+gave 3,441 and 4,634 creates/s a minute apart, so a ratio between two servers measured 13 s apart was mostly
+noise. Interleaved slices expose both servers to the same drift. Per phase (creates, then status polls of one
+job created after the creates), each server is warmed up (`--warmup` s each), then the measured load runs in
+slices of `--slice` s in ABBA order (A B B A A B B A ...; A is the round's first server) until each server has
+had `--duration` measured seconds. ABBA rather than ABAB gives both servers the same mean time in every four
+slices, so a drift that is linear over them cancels out. Rounds rotate which server is A. Per server,
+requests, seconds, bad answers and server CPU (/proc, read around each slice) are summed over its slices, and
+the latency histograms of its slices are merged for p50/p99 (wrk prints its raw histogram; the Python
+generator keeps every latency, in microseconds).
+
+Each slice is a new wrk process, and wrk's first few hundred ms are slow to read answers (not the server: a
+probe on its own connection saw no stall): measured here, eight 1 s runs gave a p99 of 50-67 ms where one
+10 s run gave 6-10 ms. So every connection holds its first request for `--lead-in` s (0.5: p99 13-23 ms over
+the same eight runs, like a long run), and only the rest of the slice is measured; the server idles meanwhile,
+so its CPU per answer is unaffected. Hence slices of 2 s (1.5 s measured) rather than 1 s.
 
 Printed per server: create and status req/s, the ratio to the baseline of the same round, p50/p99 latency,
-server CPU (percent of one core), RSS after the creates and RSS growth per job created after the warm-up.
+server CPU (percent of one core) and CPU per answer, RSS after its last create slice and RSS growth per job
+created in its measured slices (from before its first create slice to after its last; warm-up excluded).
 Before the rounds, `klingsim serve` is started `--starts` times and timed from the start of its process to
 its first answer (the banner is printed once the socket listens; then GET /_klingsim/health). Bytecode is
 compiled first (`compileall`, as `pip install` does), so a checkout run with PYTHONDONTWRITEBYTECODE=1
@@ -17,7 +34,7 @@ does not time the compiler.
 The last lines compare klingsim with the targets of issue 14 (the p99 target is for a 60 s run:
 `--duration 60`).
 
-    python benchmarks/bench_http.py [--rounds 2] [--duration 10] [--warmup 3] [--connections 32]
+    python benchmarks/bench_http.py [--rounds 2] [--duration 10] [--warmup 3] [--slice 1] [--connections 32]
 """
 
 from __future__ import annotations
@@ -25,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import shutil
 import socket
@@ -33,6 +51,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,15 +77,54 @@ TARGETS = {
 
 @dataclass
 class Load:
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    bad: int  # non-2xx answers and socket errors
+    """What a load generator measured against one server, summed over its slices."""
+
+    requests: int = 0
+    seconds: float = 0.0
+    bad: int = 0  # non-2xx answers and socket errors
+    latency_us: Counter[int] = field(default_factory=Counter)  # microseconds -> answers
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile_ms(self.latency_us, 50)
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile_ms(self.latency_us, 99)
+
+    def add(self, other: Load) -> None:
+        self.requests += other.requests
+        self.seconds += other.seconds
+        self.bad += other.bad
+        self.latency_us.update(other.latency_us)
+
+
+def percentile_ms(histogram: Counter[int], percent: float) -> float:
+    """wrk's percentile: the smallest value whose cumulative count reaches floor(p/100 * n) + 1."""
+    total = histogram.total()
+    if not total:
+        return 0.0
+    rank = min(total, math.floor(percent / 100 * total) + 1)
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value / 1000
+    return 0.0  # not reached: the counts sum to total
+
+
+@dataclass
+class Phase:
+    """One server's share of an interleaved phase."""
+
+    load: Load = field(default_factory=Load)
+    cpu: float = 0.0  # server CPU seconds during its slices
+    rss_first: int = 0  # bytes, before its first slice
+    rss_last: int = 0  # bytes, after its last slice
 
 
 @dataclass
@@ -76,7 +135,7 @@ class Result:
     create_cpu: float  # server CPU seconds during the measured creates
     status_cpu: float
     rss_mib: float  # after the creates
-    rss_per_job: float  # bytes of RSS growth per job created after the warm-up
+    rss_per_job: float  # bytes of RSS growth per job created in the measured slices
     notes: list[str] = field(default_factory=list)
 
 
@@ -130,6 +189,13 @@ def rss_bytes(pid: int) -> int:
 
 
 # ----------------------------------------------------------------- load generators
+# done() prints the totals, then the raw latency histogram as "microseconds:count" pairs so the slices of a
+# phase can be merged in Python. latency(i) is the i-th distinct value and its count (wrk's SCRIPTING); it
+# scans the histogram from its minimum, so the dump costs distinct values x range (~0.1 s after a 1 s slice
+# here; after the slice, so it is not measured). The histogram includes wrk's coordinated-omission correction
+# (stats_correct: made-up samples for answers slower than twice the mean interval), as wrk's own percentiles
+# do, so its count may exceed the requests.
+# (latency[i] does not index the counts in Debian's wrk 4.1.0: it answers the key back.)
 WRK_SCRIPT = """
 wrk.method = "{method}"
 wrk.headers["Authorization"] = "Bearer {key}"
@@ -137,36 +203,79 @@ wrk.headers["Content-Type"] = "application/json"
 {body}
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), e.status + e.connect + e.read + e.write + e.timeout))
+  io.write(string.format("RESULT %d %d %d\\n", summary.requests, summary.duration,
+    e.status + e.connect + e.read + e.write + e.timeout))
+  local buckets = {{}}
+  for i = 1, #latency do
+    local value, count = latency(i)
+    buckets[i] = string.format("%d:%d", value, count)
+  end
+  io.write("LATENCY ", table.concat(buckets, " "), "\\n")
+end
+{lead_in}"""
+# The first request of each connection waits out the lead-in: delay() is called before every request, and the
+# first calls in a thread are for its connections' first requests. wrk times a request from when it is sent.
+WRK_LEAD_IN = """
+local held = {per_thread}
+delay = function()
+  if held > 0 then
+    held = held - 1
+    return {ms}
+  end
+  return 0
 end
 """
 
 
-def run_wrk(url: str, method: str, seconds: float, args: argparse.Namespace) -> Load:
+def run_wrk(url: str, method: str, seconds: float, args: argparse.Namespace, lead_in: float = 0.0) -> Load:
+    """`seconds` of load of which the first `lead_in` are not measured (see WRK_LEAD_IN)."""
     body = f"wrk.body = {json.dumps(CREATE_BODY)}" if method == "POST" else ""
+    per_thread = -(-args.connections // args.threads)
+    lead = WRK_LEAD_IN.format(per_thread=per_thread, ms=round(lead_in * 1000)) if lead_in else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT.format(method=method, key=KEY, body=body))
+        script.write(WRK_SCRIPT.format(method=method, key=KEY, body=body, lead_in=lead))
     try:
-        command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds:g}s", "-s", script.name]
+        # wrk's -d takes whole seconds only: main() checks --slice and --warmup, slice_lengths() rounds up.
+        command = [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{round(seconds)}s",
+            "-s",
+            script.name,
+        ]
         done = subprocess.run(
             [*command, url], check=False, capture_output=True, text=True, timeout=seconds + 60
         )
         out = done.stdout
     finally:
         os.unlink(script.name)
-    line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    requests, micros, p50, p99, bad = (int(x) for x in line.split()[1:])
-    return Load(requests, micros / 1e6, p50 / 1000, p99 / 1000, bad)
+    lines = out.splitlines()
+    result = next((x for x in lines if x.startswith("RESULT ")), None)
+    latency = next((x for x in lines if x.startswith("LATENCY")), None)
+    if result is None or latency is None:
+        raise RuntimeError(f"wrk printed no result:\n{out}{done.stderr}")
+    requests, micros, bad = (int(x) for x in result.split()[1:])
+    histogram: Counter[int] = Counter()
+    for pair in latency.split()[1:]:
+        value, _, count = pair.partition(":")
+        histogram[int(value)] += int(count)
+    return Load(requests, micros / 1e6 - lead_in, bad, histogram)
 
 
 async def _py_connection(
-    host: str, port: int, raw: bytes, until: float, latencies: list[float], counts: list[int]
+    host: str,
+    port: int,
+    raw: bytes,
+    window: tuple[float, float],
+    latencies: list[float],
+    counts: list[int],
 ) -> None:
+    """Connects, holds its first request until window[0] (the lead-in), sends requests until window[1]."""
+    measure_from, until = window
     reader, writer = await asyncio.open_connection(host, port)
     try:
+        await asyncio.sleep(measure_from - time.perf_counter())
         while time.perf_counter() < until:
             start = time.perf_counter()
             writer.write(raw)
@@ -185,8 +294,8 @@ async def _py_connection(
         writer.close()
 
 
-def run_python(url: str, method: str, seconds: float, args: argparse.Namespace) -> Load:
-    """A bounded keep-alive load generator for machines without wrk."""
+def run_python(url: str, method: str, seconds: float, args: argparse.Namespace, lead_in: float = 0.0) -> Load:
+    """A bounded keep-alive load generator for machines without wrk; the first `lead_in` s go unmeasured."""
     rest = url.split("://", 1)[1]
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.partition(":")
@@ -200,80 +309,163 @@ def run_python(url: str, method: str, seconds: float, args: argparse.Namespace) 
 
     async def main() -> float:
         start = time.perf_counter()
-        until = start + seconds
+        window = (start + lead_in, start + seconds)
         conns = min(args.connections, MAX_PY_CONNECTIONS)
         await asyncio.gather(
-            *(_py_connection(host, int(port), raw, until, latencies, counts) for _ in range(conns))
+            *(_py_connection(host, int(port), raw, window, latencies, counts) for _ in range(conns))
         )
-        return time.perf_counter() - start
+        return time.perf_counter() - window[0]
 
     elapsed = asyncio.run(main())
-    latencies.sort()
-    n = len(latencies)
-    p50 = latencies[n // 2] * 1000 if n else 0.0
-    p99 = latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0
-    return Load(n, elapsed, p50, p99, counts[0])
+    histogram = Counter(round(latency * 1e6) for latency in latencies)  # microseconds, as wrk's
+    return Load(len(latencies), elapsed, counts[0], histogram)
 
 
-# ----------------------------------------------------------------- one measurement
-def measure(name: str, args: argparse.Namespace) -> Result:
+# ----------------------------------------------------------------- one round
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen[bytes]
+    base: str
+
+
+def start_server(name: str, args: argparse.Namespace) -> Server:
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     python = args.klingsim_python if name == "klingsim" else sys.executable
     proc = subprocess.Popen(
         server_command(name, port, python), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    load = run_wrk if args.loadgen == "wrk" else run_python
-    try:
-        wait_ready(base, proc)
-        if name == "klingsim":
-            code, answer = http(
-                "PUT", f"{base}/_klingsim/accounts/kling3api/{KEY}", json.dumps({"balance": 10**12}).encode()
-            )
-            if code != 200:
-                raise RuntimeError(f"funding the bench key failed: {code} {answer!r}")
-        load(base + CREATE_PATH, "POST", args.warmup, args)
-        # Growth from here on: by now the fixed-size parts (the request journal's ring, caches) are filled.
-        rss_before = rss_bytes(proc.pid)
-        cpu_start = cpu_seconds(proc.pid)
-        create = load(base + CREATE_PATH, "POST", args.duration, args)
-        create_cpu = cpu_seconds(proc.pid) - cpu_start
-        rss_after = rss_bytes(proc.pid)
-        jobs = create.requests
-        # The polled job is created now: one created before a long create phase may have been evicted
-        # since (klingsim keeps --max-finished-jobs finished jobs), and would answer 404.
-        code, answer = http("POST", base + CREATE_PATH, CREATE_BODY.encode())
-        if code != 200:
-            raise RuntimeError(f"{name} refused the bench create: {code} {answer!r}")
-        task_id = json.loads(answer)["data"]["task_id"]
-        load(base + STATUS_PATH + task_id, "GET", args.warmup, args)
-        cpu_start = cpu_seconds(proc.pid)
-        status = load(base + STATUS_PATH + task_id, "GET", args.duration, args)
-        status_cpu = cpu_seconds(proc.pid) - cpu_start
-    finally:
-        proc.terminate()
+    return Server(name, proc, f"http://127.0.0.1:{port}")
+
+
+def stop_servers(servers: list[Server]) -> dict[str, str]:
+    """Stops every server (all signalled before any is waited for); returns what each wrote on stderr."""
+    for server in servers:
+        if server.proc.poll() is None:
+            server.proc.terminate()
+    errors = {}
+    for server in servers:
+        proc = server.proc
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        errors = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        errors[server.name] = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         if proc.stderr:
             proc.stderr.close()
-    result = Result(
-        name,
-        create,
-        status,
-        create_cpu,
-        status_cpu,
-        rss_after / 2**20,
-        (rss_after - rss_before) / max(jobs, 1),
-    )
-    if create.bad or status.bad:
-        result.notes.append(f"{name}: {create.bad} bad creates, {status.bad} bad status answers")
-    if errors.strip():
-        result.notes.append(f"{name} stderr: {errors.strip()[-500:]}")
-    return result
+    return errors
+
+
+def prepare(server: Server) -> None:
+    wait_ready(server.base, server.proc)
+    if server.name == "klingsim":
+        code, answer = http(
+            "PUT",
+            f"{server.base}/_klingsim/accounts/kling3api/{KEY}",
+            json.dumps({"balance": 10**12}).encode(),
+        )
+        if code != 200:
+            raise RuntimeError(f"funding the bench key failed: {code} {answer!r}")
+
+
+def slice_lengths(duration: float, length: float, lead_in: float, whole: bool) -> list[float]:
+    """Slices of `length` seconds (the last shorter if it can be) whose measured parts (a slice less its
+    lead-in) add up to at least `duration`; `whole`: each slice lasts whole seconds (wrk's -d)."""
+    lengths: list[float] = []
+    measured = 0.0
+    while measured < duration - 1e-9:
+        slice_ = min(length, duration - measured + lead_in)
+        lengths.append(math.ceil(slice_ - 1e-9) if whole else slice_)
+        measured += lengths[-1] - lead_in
+    return lengths
+
+
+LoadGenerator = Callable[[str, str, float, argparse.Namespace, float], Load]
+
+
+def interleaved(
+    servers: list[Server], urls: dict[str, str], method: str, args: argparse.Namespace
+) -> dict[str, Phase]:
+    """Each server gets `--duration` seconds of load in slices, in ABBA order (A = servers[0])."""
+    load: LoadGenerator = run_wrk if args.loadgen == "wrk" else run_python
+    phases = {server.name: Phase() for server in servers}
+    lengths = slice_lengths(args.duration, args.slice, args.lead_in, args.loadgen == "wrk")
+    for i, seconds in enumerate(lengths):
+        for server in servers if i % 2 == 0 else servers[::-1]:
+            pid = server.proc.pid
+            phase = phases[server.name]
+            if i == 0:
+                phase.rss_first = rss_bytes(pid)
+            cpu_start = cpu_seconds(pid)
+            phase.load.add(load(urls[server.name], method, seconds, args, args.lead_in))
+            phase.cpu += cpu_seconds(pid) - cpu_start
+            if i == len(lengths) - 1:
+                phase.rss_last = rss_bytes(pid)
+    return phases
+
+
+def warm_up(servers: list[Server], urls: dict[str, str], method: str, args: argparse.Namespace) -> None:
+    load: LoadGenerator = run_wrk if args.loadgen == "wrk" else run_python
+    if args.warmup > 0:
+        for server in servers:
+            load(urls[server.name], method, args.warmup, args, 0.0)
+
+
+def polled_job(server: Server) -> str:
+    code, answer = http("POST", server.base + CREATE_PATH, CREATE_BODY.encode())
+    if code != 200:
+        raise RuntimeError(f"{server.name} refused the bench create: {code} {answer!r}")
+    task_id: str = json.loads(answer)["data"]["task_id"]
+    return task_id
+
+
+def measure_round(order: list[str], args: argparse.Namespace) -> dict[str, Result]:
+    """Both servers running at once, each phase interleaved; the servers are stopped whatever happens."""
+    servers: list[Server] = []
+    finished = False
+    try:
+        for name in order:
+            servers.append(start_server(name, args))
+        for server in servers:
+            prepare(server)
+        urls = {server.name: server.base + CREATE_PATH for server in servers}
+        warm_up(servers, urls, "POST", args)
+        # RSS growth is counted from each server's first measured slice on: by then the fixed-size parts (the
+        # request journal's ring, caches) are filled by the warm-up.
+        creates = interleaved(servers, urls, "POST", args)
+        # The polled jobs are created now: one created before a long create phase may have been evicted since
+        # (klingsim keeps --max-finished-jobs finished jobs), and would answer 404.
+        urls = {server.name: server.base + STATUS_PATH + polled_job(server) for server in servers}
+        warm_up(servers, urls, "GET", args)
+        statuses = interleaved(servers, urls, "GET", args)
+        finished = True
+    finally:
+        errors = stop_servers(servers)
+        if not finished:  # the exception on its way up may not say why a server failed; its stderr may
+            for name, text in errors.items():
+                if text.strip():
+                    print(f"{name} stderr: {text.strip()[-2000:]}", file=sys.stderr)
+    results = {}
+    for name in order:
+        create, status = creates[name], statuses[name]
+        result = Result(
+            name,
+            create.load,
+            status.load,
+            create.cpu,
+            status.cpu,
+            create.rss_last / 2**20,
+            (create.rss_last - create.rss_first) / max(create.load.requests, 1),
+        )
+        if create.load.bad or status.load.bad:
+            result.notes.append(
+                f"{name}: {create.load.bad} bad creates, {status.load.bad} bad status answers"
+            )
+        if errors[name].strip():
+            result.notes.append(f"{name} stderr: {errors[name].strip()[-500:]}")
+        results[name] = result
+    return results
 
 
 # ----------------------------------------------------------------- start-up
@@ -334,7 +526,7 @@ HEADER = (
 
 
 def verdict(rounds: list[dict[str, Result]], duration: float, start: float | None) -> list[str]:
-    lines = []
+    lines: list[str] = []
     pairs = [(r["klingsim"], r["baseline"]) for r in rounds if "klingsim" in r and "baseline" in r]
     if not pairs:
         return lines
@@ -373,7 +565,18 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per phase")
-    parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds before each phase")
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="warm-up seconds per server before each phase"
+    )
+    parser.add_argument(
+        "--slice", type=float, default=2.0, help="seconds of one slice of load (servers alternate ABBA)"
+    )
+    parser.add_argument(
+        "--lead-in",
+        type=float,
+        default=0.5,
+        help="seconds at the start of each slice that are not measured (the load generator's start-up)",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--servers", default="baseline,klingsim", help="comma-separated, in round-1 order")
@@ -389,11 +592,21 @@ def main() -> int:
     unknown = set(servers) - {"baseline", "klingsim"}
     if unknown:
         parser.error(f"unknown server(s) {', '.join(sorted(unknown))}; choose baseline, klingsim")
+    if not servers or len(set(servers)) != len(servers):
+        parser.error("--servers names baseline and/or klingsim, each once (e.g. baseline,klingsim)")
+    if args.duration <= 0 or args.warmup < 0 or not 0 <= args.lead_in < args.slice:
+        parser.error("give --duration > 0, --warmup >= 0 and 0 <= --lead-in < --slice (seconds)")
+    if args.loadgen == "wrk" and any(x != int(x) for x in (args.slice, args.warmup)):
+        parser.error(
+            "wrk runs for whole seconds only: give --slice and --warmup in whole seconds "
+            "(or use --loadgen python)"
+        )
     print(
         f"load generator: {args.loadgen}"
         + (" (install wrk for absolute figures)" if args.loadgen == "python" else "")
-        + f"; {args.connections} connections, {args.warmup:g} s warm-up + {args.duration:g} s per phase, "
-        f"{os.cpu_count()} cores"
+        + f"; {args.connections} connections, {args.warmup:g} s warm-up + {args.duration:g} s per phase "
+        f"and server, in {args.slice:g} s slices alternating ABBA between the servers (the first "
+        f"{args.lead_in:g} s of each not measured); {os.cpu_count()} cores"
     )
     start = None
     if args.starts > 0 and "klingsim" in servers:
@@ -408,9 +621,9 @@ def main() -> int:
     notes: list[str] = []
     for i in range(args.rounds):
         order = servers[i % len(servers) :] + servers[: i % len(servers)]
-        results = {name: measure(name, args) for name in order}
+        results = measure_round(order, args)
         rounds.append(results)
-        print(f"\nround {i + 1} (order: {', '.join(order)})")
+        print(f"\nround {i + 1} (order: {', '.join(order)}; A = {order[0]})")
         print(HEADER)
         for name in order:
             print(row(results[name], results.get("baseline")))
