@@ -271,7 +271,8 @@ class Journal:
             seq = self._seq
             self._entries.append([cost, seq, provider, raw])
             self._bytes += cost
-            self._drop()
+            if len(self._entries) > self._size or self._bytes > self._max_bytes:
+                self._drop()
         return seq
 
     def _drop(self) -> None:
