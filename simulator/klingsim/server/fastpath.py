@@ -38,6 +38,10 @@ Responder = Callable[[Scope, bytes], Answer | None]
 
 
 _NAMES_CHECKED: set[bytes] = set()  # header names that passed uvicorn's check (a handful: names are code's)
+# Header values that passed it: content types and the like repeat in every answer (ids and lengths do not,
+# hence the bound).
+_VALUES_CHECKED: set[bytes] = set()
+_MAX_VALUES_CHECKED = 1024
 
 
 def _sendable(answer: Answer, head: bool) -> bool:
@@ -53,8 +57,11 @@ def _sendable(answer: Answer, head: bool) -> bool:
             if name in (b"connection", b"transfer-encoding") or HEADER_RE.search(name):
                 return False
             _NAMES_CHECKED.add(name)
-        if HEADER_VALUE_RE.search(value):
-            return False
+        if value not in _VALUES_CHECKED:
+            if HEADER_VALUE_RE.search(value):
+                return False
+            if len(_VALUES_CHECKED) < _MAX_VALUES_CHECKED:
+                _VALUES_CHECKED.add(value)
     return True
 
 
