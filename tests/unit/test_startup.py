@@ -1,4 +1,5 @@
-"""Start-up stays light: FastAPI (the control plane) loads on the first control-plane request, not before."""
+"""Start-up stays light: FastAPI (the control plane) loads on the first control-plane request and the MP4
+writer on the first media work, not before."""
 
 from __future__ import annotations
 
@@ -21,6 +22,18 @@ def test_building_the_served_app_does_not_load_fastapi() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_building_the_served_app_does_not_load_the_mp4_writer() -> None:
+    code = (
+        "import sys\n"
+        "from klingsim.server.run import ServeOptions, build\n"
+        "sim = build(ServeOptions()).sim\n"
+        "print('klingsim.core.media' in sys.modules)\n"
+        "print(len(sim.media), 'klingsim.core.media' in sys.modules)\n"  # loaded on first use
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "0", "True"]
 
 
 async def _get(app: Any, path: str) -> httpx.Response:

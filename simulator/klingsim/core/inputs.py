@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from klingsim.core import edge, media
+from klingsim.core import edge
 from klingsim.core.http import MAX_BODY_BYTES, Request
 from klingsim.core.signing import OutputRef
 from klingsim.spec import Action, ErrorRole, Param, ParamType, Variant, Violation
 
 if TYPE_CHECKING:
+    from klingsim.core import media
     from klingsim.core.jobs import Job
     from klingsim.core.simulator import Runtime, Simulator
 
@@ -93,9 +94,11 @@ def _is_base64(value: Any) -> bool:
 def _base64_image(sim: Simulator, rt: Runtime, param: Param, value: Any) -> None:
     if not _is_base64(value):
         return
+    from klingsim.core.media import MediaError  # loaded with the first media input
+
     try:
         sim.media.check_image(value)
-    except media.MediaError as exc:
+    except MediaError as exc:
         code = param.error or rt.spec.roles[ErrorRole.VALIDATION]
         raise Violation(code, f"{param.name}: {exc}", param=param.name) from None
 
@@ -119,8 +122,10 @@ def _output_job(sim: Simulator, url: str) -> Job | None:
 
 
 def _spec_of(job: Job) -> media.MediaSpec:
+    from klingsim.core.media import output_spec
+
     out = job.plan.output
-    return media.output_spec(out.aspect_ratio, out.lines, out.seconds, out.audio)
+    return output_spec(out.aspect_ratio, out.lines, out.seconds, out.audio)
 
 
 def output_seconds(sim: Simulator, url: str) -> float | None:
@@ -183,7 +188,9 @@ def prepare(sim: Simulator, provider: str, req: Request) -> list[Callable[[], ob
 
 def _quietly(check: Callable[[Any], object], value: Any) -> None:
     """Run a check for its cached verdict; a failure is cached too, or reported by `inspect` later."""
-    with contextlib.suppress(media.MediaError, ValueError):
+    from klingsim.core.media import MediaError
+
+    with contextlib.suppress(MediaError, ValueError):
         check(value)
 
 
