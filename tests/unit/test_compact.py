@@ -7,7 +7,7 @@ from decimal import Decimal
 from klingsim.core import compact
 from klingsim.core.clock import VirtualClock
 from klingsim.core.jobs import Job, JobEngine
-from klingsim.core.ledger import FOLD_BATCH, Ledger
+from klingsim.core.ledger import FOLD_BATCH, FOLD_SHARE, Ledger
 from klingsim.spec import OutputPlan, Plan
 
 
@@ -119,3 +119,22 @@ def test_the_simulator_forgets_the_ledger_entries_of_the_jobs_it_evicts() -> Non
     listed = {e.job_id for e in sim.ledger.entries("kling3api", account)}
     assert listed == {None, ids[2]}
     assert sim.ledger.inconsistencies() == []
+
+
+def test_a_large_ledger_folds_in_batches_that_grow_with_it() -> None:
+    ledger = Ledger()
+    ledger.set_balance("p", "a", Decimal(10**9), 0)
+    jobs = 8 * FOLD_BATCH
+    for i in range(jobs):
+        ledger.debit("p", "a", f"j{i}", Decimal(1), i, hold=True)
+        ledger.settle("p", f"j{i}", succeeded=True, refund_on_failure=False, at=i)
+    entries = 1 + 2 * jobs
+    batch = entries // FOLD_SHARE  # over FOLD_BATCH here
+    for i in range(batch - 1):
+        ledger.forget_job("p", "a", f"j{i}")
+    assert ledger.folded("p", "a") == 0  # a quarter of the entries is not reached yet
+    assert len(ledger.entries("p", "a")) == entries - 2 * (batch - 1)  # but they left the listings
+    ledger.forget_job("p", "a", f"j{batch - 1}")
+    assert ledger.folded("p", "a") == 2 * batch
+    assert ledger.balance("p", "a") == Decimal(10**9) - jobs
+    assert ledger.inconsistencies() == []

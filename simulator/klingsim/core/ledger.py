@@ -74,8 +74,12 @@ _SPENDS = frozenset({EntryKind.CHARGE, EntryKind.CAPTURE})
 
 _SETS = frozenset({EntryKind.TOPUP, EntryKind.ADJUST})
 
-# Entries of forgotten (evicted) jobs are folded away in batches of at least this many jobs.
+# Entries of forgotten (evicted) jobs are folded away in batches of at least this many jobs, and of at
+# least a quarter of the account's entries: a fold scans them all, so a batch that grows with them keeps the
+# work per evicted job constant (a fold of 400,000 entries every 1,024 evictions stalled answers by ~30 ms
+# five times a second under load).
 FOLD_BATCH = 1024
+FOLD_SHARE = 4
 
 
 @dataclass(slots=True)
@@ -96,7 +100,7 @@ class _Account:
         return [e for e in self.entries if e.job_id not in self.forgotten]
 
     def fold(self) -> None:
-        """Drop the entries of forgotten jobs, keeping their sum: O(entries), once per FOLD_BATCH jobs."""
+        """Drop the entries of forgotten jobs, keeping their sum: O(entries), once per batch (FOLD_BATCH)."""
         kept: list[LedgerEntry] = []
         for e in self.entries:
             if e.job_id in self.forgotten:
@@ -161,7 +165,7 @@ class Ledger:
             if acct is None:
                 return
             acct.forgotten.add(job_id)
-            if len(acct.forgotten) >= FOLD_BATCH:
+            if len(acct.forgotten) >= max(FOLD_BATCH, len(acct.entries) // FOLD_SHARE):
                 acct.fold()
 
     def folded(self, provider: str, account: str) -> int:
