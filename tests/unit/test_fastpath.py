@@ -3,11 +3,15 @@ and keeps the connection hygiene: a kept-alive connection's next headers are due
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import socket
 import time
+import weakref
 from urllib.parse import parse_qsl
+
+import pytest
 
 from klingsim.core.faults import FaultSpec
 from klingsim.providers import kling3api
@@ -122,6 +126,31 @@ def test_a_kept_alive_connection_is_closed_when_its_next_headers_are_late() -> N
         assert 0.5 < time.perf_counter() - started < 3
         sock.close()
         assert server.hygiene.timed_out == 1
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_closed_connection_is_freed_without_the_collector(fast: bool) -> None:
+    # The GC policy freezes what lives through middle collections, connections too: a closed one must then
+    # be freed by reference counting alone, so its protocol may be part of no reference cycle.
+    client = SimClient([kling3api.SPEC])
+    with ThreadedServer(client.app, fast=fast) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        connections = server._server.server_state.connections
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock.sendall(raw("GET", "/kling3api/api/status?task_id=n1"))
+            assert sock.recv(65536).startswith(b"HTTP/1.1 404")
+            protocol = weakref.ref(next(iter(connections)))
+            sock.close()
+            deadline = time.monotonic() + 5
+            while (connections or protocol() is not None) and time.monotonic() < deadline:
+                time.sleep(0.01)  # the server thread sees the close
+            assert protocol() is None
+        finally:
+            if collecting:
+                gc.enable()
 
 
 def test_query_fields_are_read_as_parse_qsl_reads_them() -> None:

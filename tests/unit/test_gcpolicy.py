@@ -14,10 +14,12 @@ from klingsim.server import gcpolicy, run
 
 @pytest.fixture
 def restored_gc() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     yield
     if gcpolicy._freeze_survivors in gc.callbacks:
         gc.callbacks.remove(gcpolicy._freeze_survivors)
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 def test_apply_freezes_start_up_state_and_what_survives_a_middle_collection(restored_gc: None) -> None:
@@ -29,6 +31,12 @@ def test_apply_freezes_start_up_state_and_what_survives_a_middle_collection(rest
     gc.collect(1)
     assert gc.get_freeze_count() >= frozen + len(kept)
     assert gc.get_count()[2] == 0  # the old generation stays empty: nothing for a full collection to walk
+
+
+def test_a_middle_collection_follows_every_second_young_one(restored_gc: None) -> None:
+    young, _, old = gc.get_threshold()
+    gcpolicy.apply()
+    assert gc.get_threshold() == (young, gcpolicy.MIDDLE_EVERY, old) == (young, 1, old)
 
 
 def test_serve_applies_the_policy_once_the_app_is_built(

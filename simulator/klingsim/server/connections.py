@@ -134,6 +134,10 @@ def guarded_protocol(hygiene: Hygiene, http: str | type[asyncio.Protocol] = "aut
                 self._guard_timer.cancel()
                 self._guard_timer = None
             super().connection_lost(exc)
+            # uvicorn's last request cycle refers back to the protocol (its on_response): dropping it leaves
+            # no reference cycle, so the connection is freed when it closes, even once the server's GC
+            # policy has frozen it (server.gcpolicy).
+            self.cycle = None
 
         def _guard_update(self) -> None:
             cycle = getattr(self, "cycle", None)

@@ -9,19 +9,25 @@ counting when evicted), so the policy is:
 - after start-up, everything loaded so far (modules, specs, routers) is moved out of the collector's sight
   (`gc.freeze()`), without collecting first: start-up leaves no garbage cycles (measured: a collection
   there frees nothing) and a collection of it would add ~15 ms to the start;
-- young and middle collections stay as CPython sets them (a fraction of a millisecond, a few milliseconds),
-  so the short-lived cycles of request handling (exceptions with tracebacks, coroutines) are reclaimed;
+- young collections stay as CPython sets them (a fraction of a millisecond), so the short-lived cycles of
+  request handling (exceptions with tracebacks, coroutines) are reclaimed; a middle collection follows every
+  second young one (CPython: every tenth), so what survives is frozen in small batches (measured at
+  32 connections: pauses of at most ~1 ms instead of ~6 ms every quarter second, and half the time in
+  collections);
 - objects that survived them are not walked again: each time a middle (or full) collection ends they are
   frozen too, so the old generation stays empty and no collection grows with the number of jobs held.
   Frozen objects are still freed by reference counting when they are dropped (an evicted job, a closed
-  connection); only a reference cycle formed among old objects would stay, and none does (measured: a full
-  collection after a load run finds nothing to free).
+  connection); only a reference cycle formed among old objects would stay. A connection's protocol and its
+  last request cycle referred to each other: server.connections drops the cycle when the connection closes
+  (measured: RSS grew 27 B per connection over 60,000 closed connections before, nothing since).
 """
 
 from __future__ import annotations
 
 import gc
 from typing import Any
+
+MIDDLE_EVERY = 1  # CPython's second threshold: a middle collection once more than this many young ones ran
 
 
 def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
@@ -30,7 +36,10 @@ def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
 
 
 def apply() -> None:
-    """Freeze what start-up loaded, and what survives later middle collections."""
+    """Freeze what start-up loaded, and what survives later middle collections (one after every second
+    young collection)."""
+    young, _, old = gc.get_threshold()
+    gc.set_threshold(young, MIDDLE_EVERY, old)
     gc.freeze()
     if _freeze_survivors not in gc.callbacks:
         gc.callbacks.append(_freeze_survivors)
