@@ -45,7 +45,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench_startup import compile_bytecode, free_port, start_seconds  # beside this file
 
 HERE = Path(__file__).resolve().parent
 KEY = "k3a_bench_0123456789abcdef"
@@ -140,13 +141,6 @@ class Result:
 
 
 # ----------------------------------------------------------------- servers
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def server_command(name: str, port: int, python: str) -> list[str]:
     if name == "baseline":
         return [python, str(HERE / "baseline_app.py"), "--port", str(port)]
@@ -466,35 +460,6 @@ def measure_round(order: list[str], args: argparse.Namespace) -> dict[str, Resul
             result.notes.append(f"{name} stderr: {errors[name].strip()[-500:]}")
         results[name] = result
     return results
-
-
-# ----------------------------------------------------------------- start-up
-def compile_bytecode(python: str) -> None:
-    """Compile klingsim's modules once, as an install does (an editable checkout may have none)."""
-    code = (
-        "import compileall, klingsim, os; compileall.compile_dir(os.path.dirname(klingsim.__file__), quiet=1)"
-    )
-    subprocess.run([python, "-c", code], check=False, capture_output=True, timeout=120)
-
-
-def start_seconds(python: str) -> float:
-    """Seconds from starting `klingsim serve` to its first answer (GET /_klingsim/health)."""
-    port = free_port()
-    command = [python, "-m", "klingsim.cli", "serve", "--port", str(port), "--quiet"]
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        assert proc.stdout is not None
-        proc.stdout.readline()  # printed once the socket listens
-        code, _ = http("GET", f"http://127.0.0.1:{port}/_klingsim/health", timeout=10)
-        if code != 200:
-            raise RuntimeError(f"health answered {code}")
-        return time.perf_counter() - started
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 # ----------------------------------------------------------------- report
