@@ -185,10 +185,8 @@ class JobEngine:
         return queued, work
 
     def add(self, job: Job) -> Job:
-        """Hold a new job. Its request, plan and cost are swapped for equal values other jobs already hold
-        (`core.compact`): same content, same order, same types, less memory per job."""
-        job.plan = compact.plan(job.plan)
-        job.cost = compact.amount(job.cost)
+        """Hold a new job. The simulator made its plan and cost from values other jobs share already
+        (`core.compact`, when the create was evaluated), and its request is kept as shared parts (`Job`)."""
         with self._lock:
             self._jobs.setdefault(job.provider, {})[job.id] = job
             self._push(job.run_at, job, Phase.RUNNING)
