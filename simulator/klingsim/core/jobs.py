@@ -6,7 +6,6 @@ it is created; `tick()` applies, in time order, every transition that is due on 
 
 from __future__ import annotations
 
-import heapq
 import random
 import threading
 from collections import deque
@@ -16,6 +15,7 @@ from typing import Any
 
 from klingsim.core import compact
 from klingsim.core.clock import Clock
+from klingsim.core.timeline import Timeline
 from klingsim.spec import TERMINAL_PHASES, Lifecycle, Phase, Plan
 
 
@@ -163,7 +163,7 @@ class JobEngine:
         self._jobs: dict[str, dict[str, Job]] = {}
         self._finished: deque[Job] = deque()  # in the order they finished
         self.evicted = 0
-        self._due: list[tuple[float, int, str, str, Phase]] = []
+        self._due = Timeline()  # (at, seq, provider, job id, phase) of each pending transition
         self._seq = 0
         self._lock = threading.RLock()
         self.max_finished = max_finished
@@ -194,7 +194,7 @@ class JobEngine:
 
     def _push(self, at: float, job: Job, phase: Phase) -> None:
         self._seq += 1
-        heapq.heappush(self._due, (at, self._seq, job.provider, job.id, phase))
+        self._due.push((at, self._seq, job.provider, job.id, phase))
 
     def get(self, provider: str, job_id: str) -> Job | None:
         held = self._jobs.get(provider)
@@ -207,11 +207,13 @@ class JobEngine:
         """Apply every transition due by now, in time order; returns how many were applied."""
         now = self.clock.now()
         applied = 0
-        while self._due and self._due[0][0] <= now:
+        due = self._due
+        while (first := due.first()) is not None and first <= now:
             with self._lock:
-                if not self._due or self._due[0][0] > now:
+                first = due.first()
+                if first is None or first > now:
                     break
-                at, _, provider, job_id, phase = heapq.heappop(self._due)
+                at, _, provider, job_id, phase = due.pop()
                 job = self.get(provider, job_id)
                 if job is None or job.stuck or job.terminal:
                     continue
