@@ -142,6 +142,39 @@ def test_request_log_lines_stay_one_line_whatever_the_path() -> None:
     assert lines[0].endswith('hint: unknown path GET "/a\\nb"')
 
 
+class _Writes:
+    """A stream that counts its writes, as an unbuffered stdout (PYTHONUNBUFFERED=1) makes each one a system
+    call."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.writes.append(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_request_log_writes_the_lines_of_a_turn_of_the_event_loop_at_once() -> None:
+    stream = _Writes()
+    log = RequestLog(SimClient().sim, "text", stream)  # type: ignore[arg-type]
+    answer = Response(200, {"id": "job-1"})
+
+    async def three_requests_in_one_turn() -> int:
+        for _ in range(3):
+            log("evolink", "GET", "/evolink/v1/tasks/job-1", 200, answer, time.perf_counter())
+        written_before_the_turn_ends = len(stream.writes)
+        await asyncio.sleep(0)
+        return written_before_the_turn_ends
+
+    assert asyncio.run(three_requests_in_one_turn()) == 0
+    assert len(stream.writes) == 1 and stream.writes[0].count("\n") == 3
+    assert all(" job-1 " in line for line in stream.writes[0].splitlines())
+    log("evolink", "GET", "/evolink/v1/tasks/job-1", 200, answer, time.perf_counter())  # no loop: at once
+    assert len(stream.writes) == 2 and stream.writes[1].count("\n") == 1
+
+
 def test_request_log_json_lines_parse_and_name_download_jobs() -> None:
     out = io.StringIO()
     sim = SimClient().sim
