@@ -20,6 +20,7 @@ def restored_gc() -> Iterator[None]:
         gc.callbacks.remove(gcpolicy._freeze_survivors)
     gc.unfreeze()
     gc.set_threshold(*thresholds)
+    gcpolicy._cadence.left = 0
 
 
 def test_apply_freezes_start_up_state_and_what_survives_a_middle_collection(restored_gc: None) -> None:
@@ -37,6 +38,36 @@ def test_a_middle_collection_follows_every_second_young_one(restored_gc: None) -
     young, _, old = gc.get_threshold()
     gcpolicy.apply()
     assert gc.get_threshold() == (young, gcpolicy.MIDDLE_EVERY, old) == (young, 1, old)
+
+
+def test_answers_bring_collections_when_frees_offset_the_allocations(restored_gc: None) -> None:
+    # An evicted job frees about as many tracked objects as a new one keeps: CPython's own count (allocations
+    # minus deallocations) then never reaches its threshold, and only the answers' count starts collections.
+    evicted = [[i] for i in range(20_000)]
+    gcpolicy.apply()  # frozen, as held jobs are
+    kept = []
+    largest = 0
+    for i in range(20_000):
+        kept.append([i])
+        evicted.pop()
+        gcpolicy.answered()
+        largest = max(largest, gc.get_count()[0])
+        if i % 500 == 0:
+            largest = max(largest, len(gc.get_objects(0)) + len(gc.get_objects(1)))
+    assert largest <= 4 * gcpolicy.COLLECT_EVERY
+    assert len(gc.get_objects(0)) + len(gc.get_objects(1)) <= 4 * gcpolicy.COLLECT_EVERY
+
+
+def test_answers_bring_no_collection_before_the_policy_is_applied(restored_gc: None) -> None:
+    gcpolicy._cadence.left = 0  # as in a process that never served
+    gc.disable()  # only the policy's own collections could count here
+    try:
+        before = gc.get_stats()[1]["collections"]
+        for _ in range(4 * gcpolicy.COLLECT_EVERY):
+            gcpolicy.answered()
+        assert gc.get_stats()[1]["collections"] == before
+    finally:
+        gc.enable()
 
 
 def test_serve_applies_the_policy_once_the_app_is_built(

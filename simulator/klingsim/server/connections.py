@@ -27,6 +27,8 @@ from typing import Any, TextIO
 from uvicorn.config import HTTP_PROTOCOLS
 from uvicorn.importer import import_from_string
 
+from klingsim.server import gcpolicy
+
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_MAX_CONNECTIONS = 4096
@@ -120,6 +122,7 @@ def guarded_protocol(hygiene: Hygiene, http: str | type[asyncio.Protocol] = "aut
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
+            gcpolicy.answered()  # the served simulator's collections keep pace with its answers
             # The next request's headers are due from now, even when the last one was read and answered
             # within one data_received (the phase then looks unchanged).
             self._guard_phase = ""

@@ -19,7 +19,12 @@ counting when evicted), so the policy is:
   Frozen objects are still freed by reference counting when they are dropped (an evicted job, a closed
   connection); only a reference cycle formed among old objects would stay. A connection's protocol and its
   last request cycle referred to each other: server.connections drops the cycle when the connection closes
-  (measured: RSS grew 27 B per connection over 60,000 closed connections before, nothing since).
+  (measured: RSS grew 27 B per connection over 60,000 closed connections before, nothing since);
+- every `COLLECT_EVERY` answers the server collects the young and middle generations itself (`answered`).
+  CPython starts a young collection when allocations minus deallocations pass its threshold, and once
+  finished jobs are evicted as fast as new ones come, every answer frees about as many objects as it keeps:
+  the count stays near zero while the young generation fills (measured under load, past 100,000 finished
+  jobs: young collections of 122,000 objects, 97 ms each, and a create p99 of 40 ms where it had been 9).
 """
 
 from __future__ import annotations
@@ -28,6 +33,16 @@ import gc
 from typing import Any
 
 MIDDLE_EVERY = 1  # CPython's second threshold: a middle collection once more than this many young ones ran
+# Answers between the collections the policy runs itself: about as often as CPython's own middle collections
+# under load (a create keeps ~15 tracked objects: ~1,000 objects, ~1 ms, per collection).
+COLLECT_EVERY = 64
+
+
+class _Cadence:
+    left = 0  # answers until the policy's next collection; 0 while the policy is not applied
+
+
+_cadence = _Cadence()
 
 
 def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
@@ -37,12 +52,24 @@ def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
 
 def apply() -> None:
     """Freeze what start-up loaded, and what survives later middle collections (one after every second
-    young collection)."""
+    young collection, and one every `COLLECT_EVERY` answers)."""
     young, _, old = gc.get_threshold()
     gc.set_threshold(young, MIDDLE_EVERY, old)
     gc.freeze()
     if _freeze_survivors not in gc.callbacks:
         gc.callbacks.append(_freeze_survivors)
+    _cadence.left = COLLECT_EVERY
+
+
+def answered() -> None:
+    """Count one answer of the server; once the policy is applied, every `COLLECT_EVERY`-th collects the young
+    and middle generations (whose survivors are then frozen)."""
+    cadence = _cadence
+    if cadence.left:
+        cadence.left -= 1
+        if not cadence.left:
+            cadence.left = COLLECT_EVERY
+            gc.collect(1)
 
 
 def active() -> bool:
