@@ -33,8 +33,8 @@ def test_entries_come_out_in_heap_order_whatever_is_pushed_while_taking(ops: lis
             heapq.heappush(heap, (at, seq))
         else:
             taken = []
-            while (first := timeline.first()) is not None and first <= at:
-                taken.append(timeline.pop())
+            while (entry := timeline.pop_due(at)) is not None:
+                taken.append(entry)
             expected = []
             while heap and heap[0][0] <= at:
                 expected.append(heapq.heappop(heap))

@@ -206,14 +206,17 @@ class JobEngine:
     def tick(self) -> int:
         """Apply every transition due by now, in time order; returns how many were applied."""
         now = self.clock.now()
-        applied = 0
         due = self._due
-        while (first := due.first()) is not None and first <= now:
-            with self._lock:
-                first = due.first()
-                if first is None or first > now:
+        first = due.first()
+        if first is None or first > now:
+            return 0  # most ticks (one per request): nothing due
+        applied = 0
+        while True:
+            with self._lock:  # taken per transition: a long catch-up lets other threads in between
+                entry = due.pop_due(now)
+                if entry is None:
                     break
-                at, _, provider, job_id, phase = due.pop()
+                at, _, provider, job_id, phase = entry
                 job = self.get(provider, job_id)
                 if job is None or job.stuck or job.terminal:
                     continue

@@ -76,6 +76,17 @@ class Timeline:
         self._size -= 1
         return entry
 
+    def pop_due(self, now: float) -> tuple[Any, ...] | None:
+        """The earliest entry, removed, if it is due by `now`; else None (and nothing is removed)."""
+        if self._next == len(self._taking) and not self._refill():
+            return None
+        entry = self._taking[self._next]
+        if entry[0] > now:
+            return None
+        self._next += 1
+        self._size -= 1
+        return entry
+
     def _refill(self) -> bool:
         """Take the next bucket once the one being taken is done; False when none is left."""
         if self._next:
