@@ -5,7 +5,6 @@ from __future__ import annotations
 import heapq
 import math
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -41,14 +40,15 @@ def test_entries_come_out_in_heap_order_whatever_is_pushed_while_taking(ops: lis
             assert taken == expected
             assert timeline.first() == (heap[0][0] if heap else None)  # (which takes a bucket early)
         assert len(timeline) == len(heap)
-    assert [timeline.pop() for _ in range(len(timeline))] == [heapq.heappop(heap) for _ in range(len(heap))]
+    rest = [timeline.pop_due(math.inf) for _ in range(len(timeline))]
+    assert rest == [heapq.heappop(heap) for _ in range(len(heap))]
+    assert timeline.pop_due(math.inf) is None
 
 
-def test_an_empty_timeline_has_no_first_and_refuses_a_pop() -> None:
+def test_an_empty_timeline_has_nothing_first_and_nothing_due() -> None:
     timeline = Timeline()
     assert timeline.first() is None and len(timeline) == 0
-    with pytest.raises(IndexError):
-        timeline.pop()
+    assert timeline.pop_due(math.inf) is None
     timeline.push((1.0, 1))
     timeline.clear()
     assert timeline.first() is None and len(timeline) == 0
@@ -60,5 +60,5 @@ def test_entries_taken_are_let_go_even_when_the_bucket_keeps_growing() -> None:
     for seq in range(1, 1001):
         timeline.push((10.0, seq))
         assert timeline.first() == 10.0
-        assert timeline.pop() == (10.0, seq)
+        assert timeline.pop_due(10.0) == (10.0, seq)
     assert len(timeline._taking) <= 1

@@ -24,7 +24,7 @@ _NEVER = 1 << 62  # the bucket of a due time that is not a finite number (after 
 
 
 class Timeline:
-    """Tuples `(at, seq, ...)` (unique `seq`), taken smallest first (`first` and `pop`)."""
+    """Tuples `(at, seq, ...)` (unique `seq`), taken smallest first once due (`first` and `pop_due`)."""
 
     def __init__(self, width: float = DEFAULT_WIDTH) -> None:
         self._width = width
@@ -66,15 +66,6 @@ class Timeline:
             return None
         at: float = self._taking[self._next][0]
         return at
-
-    def pop(self) -> tuple[Any, ...]:
-        """The earliest entry, removed (IndexError when there is none)."""
-        if self._next == len(self._taking) and not self._refill():
-            raise IndexError("pop from an empty timeline")
-        entry = self._taking[self._next]
-        self._next += 1
-        self._size -= 1
-        return entry
 
     def pop_due(self, now: float) -> tuple[Any, ...] | None:
         """The earliest entry, removed, if it is due by `now`; else None (and nothing is removed)."""
