@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
+from klingsim import cli
 from klingsim.server import gcpolicy, run
 
 
@@ -84,3 +85,36 @@ def test_serve_applies_the_policy_once_the_app_is_built(
     assert run.serve(run.ServeOptions(port=0)) == 0
     assert seen == [True]
     assert "klingsim serving on" in capsys.readouterr().out
+
+
+def test_klingsim_serve_starts_with_the_collector_off_until_the_policy_applies(
+    restored_gc: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, bool] = {}
+    real_build = run.build
+
+    def build(options: run.ServeOptions) -> run.KlingsimApp:
+        seen["building"] = gc.isenabled()
+        return real_build(options)
+
+    def fake_run(self: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        seen["serving"] = gc.isenabled()
+        for sock in sockets:
+            sock.close()
+
+    monkeypatch.setattr(run, "build", build)
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    assert cli.main(["serve", "--port", "0", "--quiet"]) == 0
+    assert seen == {"building": False, "serving": True}
+    assert gc.isenabled()
+
+
+def test_a_serve_that_fails_to_start_leaves_the_collector_on(
+    restored_gc: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def build(options: run.ServeOptions) -> run.KlingsimApp:
+        raise run.ServeError("no")
+
+    monkeypatch.setattr(run, "build", build)
+    assert cli.main(["serve", "--port", "0", "--quiet"]) == 2
+    assert gc.isenabled()

@@ -59,6 +59,7 @@ def apply() -> None:
     if _freeze_survivors not in gc.callbacks:
         gc.callbacks.append(_freeze_survivors)
     _cadence.left = COLLECT_EVERY
+    gc.enable()  # `klingsim serve` starts with the collector off (cli)
 
 
 def answered() -> None:
