@@ -8,7 +8,8 @@ counting when evicted), so the policy is:
 
 - after start-up, everything loaded so far (modules, specs, routers) is moved out of the collector's sight
   (`gc.freeze()`), without collecting first: start-up leaves no garbage cycles (measured: a collection
-  there frees nothing) and a collection of it would add ~15 ms to the start;
+  there frees nothing) and a collection of it would add ~15 ms to the start (`klingsim serve` even runs
+  its start-up with the collector off; `apply()` switches it on);
 - young collections stay as CPython sets them (a fraction of a millisecond), so the short-lived cycles of
   request handling (exceptions with tracebacks, coroutines) are reclaimed; a middle collection follows every
   second young one (CPython: every tenth), so what survives is frozen in small batches (measured at
